@@ -1,0 +1,170 @@
+"""A small cache abstraction: in-process TTL caches, or Redis shared by every worker.
+
+Values are JSON-serialisable. With Redis configured and unreachable, the cache falls back to the
+in-process store (and logs it) rather than failing the request; it tries Redis again a few seconds
+later. Invalidation (``delete``) always reaches the in-process store too, so a fallback period can
+never serve an entry that was invalidated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from cachetools import TTLCache
+
+from .metrics import app_metrics
+
+log = logging.getLogger("hearth.cache")
+
+
+class Cache(Protocol):
+    def get(self, name: str, key: str) -> Any | None: ...
+
+    def get_many(self, name: str, keys: Iterable[str]) -> dict[str, Any]: ...
+
+    def set(self, name: str, key: str, value: Any, ttl: int) -> None: ...
+
+    def delete(self, name: str, *keys: str) -> None: ...
+
+    def ping(self) -> float: ...
+
+
+def _record(name: str, hits: int, misses: int) -> None:
+    m = app_metrics().cache_requests
+    if hits:
+        m.labels(cache=name, result="hit").inc(hits)
+    if misses:
+        m.labels(cache=name, result="miss").inc(misses)
+
+
+class MemoryCache:
+    """Per-process TTL caches, one per cache name."""
+
+    def __init__(self, maxsize: int = 50_000) -> None:
+        self._maxsize = maxsize
+        self._caches: dict[tuple[str, int], TTLCache[str, Any]] = {}
+        self._lock = threading.RLock()
+
+    def _cache(self, name: str, ttl: int) -> TTLCache[str, Any]:
+        with self._lock:
+            c = self._caches.get((name, ttl))
+            if c is None:
+                c = self._caches[(name, ttl)] = TTLCache(maxsize=self._maxsize, ttl=ttl)
+            return c
+
+    def _caches_named(self, name: str) -> list[TTLCache[str, Any]]:
+        return [c for (n, _), c in self._caches.items() if n == name]
+
+    def get(self, name: str, key: str) -> Any | None:
+        return self.get_many(name, [key]).get(key)
+
+    def get_many(self, name: str, keys: Iterable[str]) -> dict[str, Any]:
+        keys = list(keys)
+        found: dict[str, Any] = {}
+        with self._lock:
+            for c in self._caches_named(name):
+                for k in keys:
+                    if k not in found and k in c:
+                        found[k] = c[k]
+        _record(name, len(found), len(keys) - len(found))
+        return found
+
+    def set(self, name: str, key: str, value: Any, ttl: int) -> None:
+        with self._lock:
+            self._cache(name, ttl)[key] = value
+
+    def delete(self, name: str, *keys: str) -> None:
+        with self._lock:
+            for c in self._caches_named(name):
+                for k in keys:
+                    c.pop(k, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._caches.clear()
+
+    def ping(self) -> float:
+        return 0.0
+
+
+class RedisCache:
+    """Redis-backed cache shared by all workers, falling back to :class:`MemoryCache` when down."""
+
+    RETRY_AFTER_S = 5.0
+
+    def __init__(self, url: str, *, prefix: str = "hearth:", fallback: MemoryCache | None = None) -> None:
+        import redis  # only needed when Redis is configured
+
+        self._redis = redis.Redis.from_url(
+            url, socket_connect_timeout=0.5, socket_timeout=0.5, health_check_interval=30
+        )
+        self._prefix = prefix
+        self.fallback = fallback or MemoryCache()
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def _k(self, name: str, key: str) -> str:
+        return f"{self._prefix}{name}:{key}"
+
+    @property
+    def degraded(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _down(self, exc: Exception) -> None:
+        with self._lock:
+            if not self.degraded:
+                log.warning(
+                    "redis unreachable, cache falling back to in-process",
+                    extra={"error": type(exc).__name__},
+                )
+            self._down_until = time.monotonic() + self.RETRY_AFTER_S
+
+    def get(self, name: str, key: str) -> Any | None:
+        return self.get_many(name, [key]).get(key)
+
+    def get_many(self, name: str, keys: Iterable[str]) -> dict[str, Any]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        if self.degraded:
+            return self.fallback.get_many(name, keys)
+        try:
+            raw = self._redis.mget([self._k(name, k) for k in keys])
+        except Exception as exc:  # noqa: BLE001 - any Redis failure means: use the fallback
+            self._down(exc)
+            return self.fallback.get_many(name, keys)
+        found = {k: json.loads(v) for k, v in zip(keys, raw, strict=True) if v is not None}
+        _record(name, len(found), len(keys) - len(found))
+        return found
+
+    def set(self, name: str, key: str, value: Any, ttl: int) -> None:
+        if self.degraded:
+            self.fallback.set(name, key, value, ttl)
+            return
+        try:
+            self._redis.set(self._k(name, key), json.dumps(value, separators=(",", ":")), ex=ttl)
+        except Exception as exc:  # noqa: BLE001
+            self._down(exc)
+            self.fallback.set(name, key, value, ttl)
+
+    def delete(self, name: str, *keys: str) -> None:
+        self.fallback.delete(name, *keys)
+        if not keys:
+            return
+        try:
+            self._redis.delete(*[self._k(name, k) for k in keys])
+        except Exception as exc:  # noqa: BLE001
+            self._down(exc)
+
+    def ping(self) -> float:
+        started = time.perf_counter()
+        self._redis.ping()
+        return (time.perf_counter() - started) * 1000
+
+    def close(self) -> None:
+        self._redis.close()

@@ -1,0 +1,214 @@
+"""Typed errors and the one place that renders every error as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://hearth.dev/problems/"
+
+log = logging.getLogger("hearth.errors")
+
+
+class HearthError(Exception):
+    """Base of every domain error: carries its HTTP status and a stable machine-readable code."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(detail or HTTPStatus(self.status).phrase)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.headers = dict(headers or {})
+        self.errors = list(errors) if errors is not None else None
+
+
+class BadRequest(HearthError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(HearthError):
+    status, code = 401, "unauthorized"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(detail, code=code, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(HearthError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(HearthError):
+    status, code = 404, "not_found"
+
+
+class Conflict(HearthError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(HearthError):
+    status, code = 413, "payload_too_large"
+
+
+class Unprocessable(HearthError):
+    """A request that is well formed but breaks a rule (422), e.g. ``self_request``."""
+
+    status, code = 422, "validation_error"
+
+
+class InvalidCursor(Unprocessable):
+    code = "invalid_cursor"
+
+
+class RateLimited(HearthError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(
+            detail or f"Too many requests; retry in {retry_after} s.",
+            headers={"Retry-After": str(max(1, retry_after))},
+        )
+        self.retry_after = max(1, retry_after)
+
+
+class ServiceUnavailable(HearthError):
+    status, code = 503, "service_unavailable"
+
+
+def problem_response(
+    request: Request | None,
+    status: int,
+    code: str,
+    detail: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    """Build one problem+json response; every error path goes through here."""
+    title = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code.replace("_", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "code": code,
+    }
+    request_id = None
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    out_headers = dict(headers or {})
+    if request_id:
+        out_headers.setdefault("X-Request-ID", request_id)
+    return JSONResponse(body, status_code=status, headers=out_headers, media_type=PROBLEM_JSON)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def _clean_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        out.append(
+            {
+                "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+        )
+    return out
+
+
+async def _hearth_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HearthError)
+    extra = {"errors": exc.errors} if exc.errors is not None else None
+    if exc.status == 422 and extra is None:
+        extra = {"errors": []}
+    return problem_response(request, exc.status, exc.code, exc.detail, headers=exc.headers, extra=extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _clean_errors(exc.errors())
+    detail = "The request is not valid: " + "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]
+    )
+    return problem_response(request, 422, "validation_error", detail, extra={"errors": errors})
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path}."
+    return problem_response(request, exc.status_code, code, detail, headers=exc.headers)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database unavailable: %s", type(exc).__name__)
+    return problem_response(
+        request,
+        503,
+        "service_unavailable",
+        "The service is temporarily unavailable; please retry.",
+        headers={"Retry-After": "2"},
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated or isinstance(exc, OperationalError):
+        return await _database_unavailable(request, exc)
+    return await _unexpected(request, exc)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(request, 500, "internal_error", "An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every kind of error through :func:`problem_response`."""
+    app.add_exception_handler(HearthError, _hearth_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeoutError, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,226 @@
+"""Pure ASGI middleware: request id, access log with metrics, request body limit, security headers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .database import StatementCounter, current_statement_counter
+from .errors import PROBLEM_BASE, PROBLEM_JSON
+from .logging import current_request_id
+from .metrics import app_metrics
+
+access_log = logging.getLogger("hearth.access")
+
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for k, v in scope.get("headers", ()):
+        if k == name:
+            try:
+                return str(v.decode("latin-1"))
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+class RequestIdMiddleware:
+    """Echo a sane ``X-Request-ID`` or make a new one; expose it to logs, errors and the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = current_request_id.set(request_id)
+        raw_id = request_id.encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                headers.append((b"x-request-id", raw_id))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            current_request_id.reset(token)
+
+
+class AccessLogMiddleware:
+    """One access line per request, and the per-request SQL statement count in ``/metrics``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        counter = StatementCounter()
+        token = current_statement_counter.set(counter)
+        status = 500
+
+        async def send_and_capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_capture)
+        finally:
+            current_statement_counter.reset(token)
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            state = scope.get("state", {})
+            if template not in ("/metrics", "/health/live", "/health/ready"):
+                app_metrics().db_statements.labels(route=template).observe(counter.count)
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "route": template,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "db_statements": counter.count,
+                    "user_id": state.get("user_id"),
+                },
+            )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _problem_413(scope: Scope, limit: int) -> tuple[dict[str, Any], bytes]:
+    state = scope.get("state", {})
+    body = {
+        "type": PROBLEM_BASE + "payload-too-large",
+        "title": "Content Too Large",
+        "status": 413,
+        "detail": f"The request body is larger than {limit} bytes.",
+        "instance": scope.get("path", ""),
+        "code": "payload_too_large",
+    }
+    if state.get("request_id"):
+        body["request_id"] = state["request_id"]
+    raw = json.dumps(body).encode()
+    start = {
+        "type": "http.response.start",
+        "status": 413,
+        "headers": [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(raw)).encode()),
+            (b"connection", b"close"),
+        ],
+    }
+    return start, raw
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over ``max_bytes`` with 413 problem+json, before reading past the limit.
+
+    A declared ``Content-Length`` over the limit is refused without reading anything; a chunked or
+    understated body is counted as it streams and refused as soon as it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_bytes
+            except ValueError:
+                too_large = False
+            if too_large:
+                await self._refuse(scope, send)
+                return
+
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not response_started:
+                await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        start, raw = _problem_413(scope, self.max_bytes)
+        await send(start)
+        await send({"type": "http.response.body", "body": raw})
+
+
+class SecurityHeadersMiddleware:
+    """Headers suited to a JSON API; authenticated responses are never stored by caches."""
+
+    DOCS_CSP = (
+        b"default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+        b"style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+        b"connect-src 'self'; frame-ancestors 'none'"
+    )
+    API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        authenticated = _header(scope, b"authorization") is not None
+        csp = self.DOCS_CSP if path in ("/docs", "/redoc") else self.API_CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"x-frame-options", b"DENY"))
+                headers.append((b"referrer-policy", b"no-referrer"))
+                headers.append((b"content-security-policy", csp))
+                if b"cache-control" not in names and (authenticated or path.startswith("/api/")):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

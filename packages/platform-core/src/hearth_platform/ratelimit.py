@@ -1,0 +1,125 @@
+"""Rate limits per family (login, register, write, default), in memory or shared through Redis.
+
+Built on ``limits`` (the engine slowapi uses) and applied through FastAPI dependencies, so the limiter
+is created by the app factory rather than at import time, and per-user limits key on the
+authenticated user. With Redis configured the counters are shared by every worker and instance; when
+Redis is unreachable the limiter falls back to in-process counters and logs it, and goes back to Redis
+once it answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from typing import Any
+
+from fastapi import Depends, Request
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from .errors import RateLimited
+from .metrics import app_metrics
+from .security import CurrentUser, Principal
+
+log = logging.getLogger("hearth.ratelimit")
+
+FAMILIES = ("login", "register", "write", "default")
+
+
+class RateLimiter:
+    RETRY_SHARED_AFTER_S = 5.0
+
+    def __init__(self, limits: dict[str, str], *, enabled: bool = True, redis_url: str | None = None) -> None:
+        self.enabled = enabled
+        self.items: dict[str, RateLimitItem] = {name: parse(value) for name, value in limits.items()}
+        self._memory = FixedWindowRateLimiter(MemoryStorage())
+        self._shared: FixedWindowRateLimiter | None = None
+        self._shared_storage: Storage | None = None
+        if redis_url:
+            self._shared_storage = storage_from_string(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+            self._shared = FixedWindowRateLimiter(self._shared_storage)
+        self._shared_down_until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def shared(self) -> bool:
+        return self._shared is not None
+
+    def _strategy(self) -> FixedWindowRateLimiter:
+        if self._shared is not None and time.monotonic() >= self._shared_down_until:
+            return self._shared
+        return self._memory
+
+    def _mark_shared_down(self, exc: Exception) -> None:
+        with self._lock:
+            if time.monotonic() >= self._shared_down_until:
+                log.warning(
+                    "rate-limit storage unreachable, using in-process counters",
+                    extra={"error": type(exc).__name__},
+                )
+            self._shared_down_until = time.monotonic() + self.RETRY_SHARED_AFTER_S
+
+    def check(self, family: str, key: str) -> None:
+        """Count one hit for ``key`` in ``family``; raise :class:`RateLimited` when over the limit."""
+        if not self.enabled:
+            return
+        item = self.items[family]
+        strategy = self._strategy()
+        try:
+            allowed = strategy.hit(item, family, key)
+        except Exception as exc:
+            if strategy is self._memory:
+                raise
+            self._mark_shared_down(exc)
+            strategy = self._memory
+            allowed = strategy.hit(item, family, key)
+        if not allowed:
+            app_metrics().rate_limited.labels(family=family).inc()
+            try:
+                reset_at = strategy.get_window_stats(item, family, key).reset_time
+            except Exception:  # noqa: BLE001
+                reset_at = time.time() + item.get_expiry()
+            raise RateLimited(math.ceil(max(1.0, reset_at - time.time())))
+
+    def reset(self) -> None:
+        self._memory.storage.reset()
+        if self._shared_storage is not None:
+            try:
+                self._shared_storage.reset()
+            except Exception:  # noqa: BLE001
+                log.warning("could not reset shared rate-limit storage")
+
+
+def client_address(request: Request) -> str:
+    client = request.client
+    return client.host if client else "unknown"
+
+
+def _limiter(request: Request) -> RateLimiter | None:
+    return getattr(request.app.state, "rate_limiter", None)
+
+
+def limit_per_address(family: str) -> Any:
+    """Dependency: count this request against ``family`` for the client's address."""
+
+    def _check(request: Request) -> None:
+        limiter = _limiter(request)
+        if limiter is not None:
+            limiter.check(family, f"addr:{client_address(request)}")
+
+    _check.__name__ = f"rate_limit_{family}_per_address"
+    return Depends(_check)
+
+
+def _write_limit(request: Request, user: CurrentUser) -> Principal:
+    limiter = _limiter(request)
+    if limiter is not None:
+        limiter.check("write", f"user:{user.user_id}")
+    return user
+
+
+WriteLimit = Depends(_write_limit)
+"""Route dependency for writes (posts, comments, requests, media): the "write" family, per user."""
