@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from hearth_platform.cache import Cache, MemoryCache, RedisCache
+from hearth_platform.cache import Cache, MemoryCache, NullCache, RedisCache
 from hearth_platform.database import Database, EmbeddedPostgres
 from hearth_platform.http import install_http
 from hearth_platform.logging import configure_logging
@@ -38,7 +38,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             url = embedded.start()
             migrate.upgrade(url)
         database = Database(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
-        cache: Cache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+        cache: Cache
+        if settings.redis_url:
+            cache = RedisCache(settings.redis_url)
+        else:
+            cache = MemoryCache() if settings.process_cache else NullCache()
         limiter = RateLimiter(settings.rate_limits(), enabled=settings.rate_limit_enabled, redis_url=settings.redis_url)
         container = wiring.build_container(settings, cache=cache, extras={Database: database})
         health_checks: dict[str, health.HealthCheck] = {"database": database.ping}
@@ -80,6 +84,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     for router in wiring.routers():
         api.include_router(router)
     app.include_router(api)
+    for router in wiring.root_routers():
+        app.include_router(router)
     app.include_router(health.router)
 
     registry = CollectorRegistry()

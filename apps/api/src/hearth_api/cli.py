@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -35,6 +36,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if embedded is not None or args.migrate:
             migrate.upgrade(url)
         os.environ["HEARTH_DATABASE_URL"] = url  # workers use the server started here
+        if args.workers > 1 and not settings.redis_url:
+            os.environ["HEARTH_PROCESS_CACHE"] = "false"  # no cache shared across workers without Redis
         if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             metrics_dir = tempfile.mkdtemp(prefix="hearth-metrics-")
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
@@ -49,7 +52,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             proxy_headers=args.proxy_headers,
             timeout_graceful_shutdown=10,
         )
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: uvicorn has already shut down gracefully and re-raised the signal
     finally:
+        # Stopping the database must not be cut short by another Ctrl-C (`uv run` forwards the terminal's
+        # SIGINT to us a second time): the process ends right after this anyway.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
         if embedded is not None:

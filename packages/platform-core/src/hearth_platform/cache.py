@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from cachetools import TTLCache
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .metrics import app_metrics
 
@@ -76,6 +78,10 @@ class MemoryCache:
 
     def set(self, name: str, key: str, value: Any, ttl: int) -> None:
         with self._lock:
+            # one live entry per key: an older value stored under another ttl must not be read back
+            for (n, t), c in self._caches.items():
+                if n == name and t != ttl:
+                    c.pop(key, None)
             self._cache(name, ttl)[key] = value
 
     def delete(self, name: str, *keys: str) -> None:
@@ -92,10 +98,33 @@ class MemoryCache:
         return 0.0
 
 
+class NullCache:
+    """Caches nothing. Used when several worker processes run without Redis: an entry invalidated in one
+    worker's memory could otherwise live on, stale, in another's."""
+
+    def get(self, name: str, key: str) -> Any | None:
+        _record(name, 0, 1)
+        return None
+
+    def get_many(self, name: str, keys: Iterable[str]) -> dict[str, Any]:
+        _record(name, 0, len(list(keys)))
+        return {}
+
+    def set(self, name: str, key: str, value: Any, ttl: int) -> None:
+        return None
+
+    def delete(self, name: str, *keys: str) -> None:
+        return None
+
+    def ping(self) -> float:
+        return 0.0
+
+
 class RedisCache:
     """Redis-backed cache shared by all workers, falling back to :class:`MemoryCache` when down."""
 
     RETRY_AFTER_S = 5.0
+    FALLBACK_MAX_TTL_S = 5  # other workers cannot see our invalidations while Redis is away
 
     def __init__(self, url: str, *, prefix: str = "hearth:", fallback: MemoryCache | None = None) -> None:
         import redis  # only needed when Redis is configured
@@ -144,13 +173,13 @@ class RedisCache:
 
     def set(self, name: str, key: str, value: Any, ttl: int) -> None:
         if self.degraded:
-            self.fallback.set(name, key, value, ttl)
+            self.fallback.set(name, key, value, min(ttl, self.FALLBACK_MAX_TTL_S))
             return
         try:
             self._redis.set(self._k(name, key), json.dumps(value, separators=(",", ":")), ex=ttl)
         except Exception as exc:  # noqa: BLE001
             self._down(exc)
-            self.fallback.set(name, key, value, ttl)
+            self.fallback.set(name, key, value, min(ttl, self.FALLBACK_MAX_TTL_S))
 
     def delete(self, name: str, *keys: str) -> None:
         self.fallback.delete(name, *keys)
@@ -168,3 +197,25 @@ class RedisCache:
 
     def close(self) -> None:
         self._redis.close()
+
+
+_PENDING = "hearth_cache_invalidations"
+
+
+def invalidate(session: Session, cache: Cache, name: str, *keys: str) -> None:
+    """Drop cache entries now and again once the unit of work has committed.
+
+    The second delete closes the window in which a concurrent request, reading the database before
+    this transaction commits, could put the old value back into the cache.
+    """
+    cache.delete(name, *keys)
+    pending: list[tuple[Cache, str, tuple[str, ...]]] | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+
+        def _after_commit(sess: Session) -> None:
+            for c, n, ks in sess.info.pop(_PENDING, []):
+                c.delete(n, *ks)
+
+        event.listen(session, "after_commit", _after_commit, once=True)
+    pending.append((cache, name, tuple(keys)))

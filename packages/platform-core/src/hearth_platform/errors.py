@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -163,9 +163,15 @@ async def _hearth_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status, exc.code, exc.detail, headers=exc.headers, extra=extra)
 
 
+_OUT_OF_RANGE = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = _clean_errors(exc.errors())
+    if errors and all(e["loc"][:1] == ["path"] and e["type"] in _OUT_OF_RANGE for e in errors):
+        # an id that cannot exist (0, negative, past bigint) is simply not found, like any unknown id
+        return problem_response(request, 404, "not_found", f"No resource at {request.url.path}.")
     detail = "The request is not valid: " + "; ".join(
         f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]
     )
@@ -196,11 +202,20 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if exc.connection_invalidated or isinstance(exc, OperationalError):
         return await _database_unavailable(request, exc)
+    if isinstance(exc, DataError):  # a value the database refuses (out of range, bad encoding)
+        return problem_response(
+            request, 422, "validation_error", "A value in the request is out of range.", extra={"errors": []}
+        )
+    if isinstance(exc, IntegrityError):  # a constraint the service did not turn into a precise 409
+        log.warning("unmapped integrity error: %s", getattr(exc.orig, "diag", None) and exc.orig.diag.constraint_name)  # type: ignore[union-attr]
+        return problem_response(request, 409, "conflict", "The request conflicts with the current state.")
     return await _unexpected(request, exc)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
+    # Starlette calls this from ServerErrorMiddleware, outside the request-id middleware (whose context
+    # has ended): pass the id explicitly so the stack trace can be found from the id the client got.
+    log.exception("unhandled error", exc_info=exc, extra={"request_id": getattr(request.state, "request_id", None)})
     return problem_response(request, 500, "internal_error", "An unexpected error occurred.")
 
 

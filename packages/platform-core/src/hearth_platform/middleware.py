@@ -137,18 +137,41 @@ def _problem_413(scope: Scope, limit: int) -> tuple[dict[str, Any], bytes]:
 class BodyLimitMiddleware:
     """Refuse bodies over ``max_bytes`` with 413 problem+json, before reading past the limit.
 
-    A declared ``Content-Length`` over the limit is refused without reading anything; a chunked or
-    understated body is counted as it streams and refused as soon as it passes the limit.
+    A declared ``Content-Length`` over the limit is refused without reading anything. A body without
+    one (chunked) is read up front, at most ``max_bytes`` of it, so that it is refused with 413 whatever
+    the route (even one that would never read it) and never read past the limit; the bytes read are
+    then handed to the app unchanged. A body is also counted as it streams, as a second guard.
+
+    ``prefix_limits`` gives other limits to paths that take larger bodies (the local storage backend's
+    signed uploads, bounded by the media size limit, which the route also checks against the signature).
     """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, prefix_limits: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.default_max_bytes = max_bytes
+        self.prefix_limits = dict(prefix_limits or {})
+
+    def _limit_for(self, path: str) -> int:
+        for prefix, limit in self.prefix_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.default_max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await _BodyLimit(self.app, self._limit_for(scope.get("path", "")))(scope, receive, send)
+
+
+class _BodyLimit:
+    """One request's body limit (see :class:`BodyLimitMiddleware`)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
         declared = _header(scope, b"content-length")
         if declared is not None:
             try:
@@ -159,12 +182,27 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, send)
                 return
 
+        upstream = receive
+        if declared is None:
+            buffered = await self._read_bounded(receive)
+            if buffered is None:
+                await self._refuse(scope, send)
+                return
+            pending: list[Message] = [buffered]
+
+            async def replay() -> Message:
+                if pending:
+                    return pending.pop()
+                return await receive()
+
+            upstream = replay
+
         received = 0
         response_started = False
 
         async def limited_receive() -> Message:
             nonlocal received
-            message = await receive()
+            message = await upstream()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
@@ -182,6 +220,22 @@ class BodyLimitMiddleware:
         except _BodyTooLarge:
             if not response_started:
                 await self._refuse(scope, send)
+
+    async def _read_bounded(self, receive: Receive) -> Message | None:
+        """Read a body of unknown length; ``None`` as soon as it passes the limit, else one message."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: let the app see it
+                return message
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         start, raw = _problem_413(scope, self.max_bytes)

@@ -45,7 +45,8 @@ class CursorCodec:
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (ValueError, TypeError) as exc:
             raise InvalidCursor("The cursor is not valid for this list.") from exc
-        if not hmac.compare_digest(mac, self._sign(kind, payload)):
+        # compare bytes: a str with non-ASCII characters would make compare_digest raise TypeError (a 500)
+        if not hmac.compare_digest(mac.encode("utf-8"), self._sign(kind, payload).encode()):
             raise InvalidCursor("The cursor is not valid for this list.")
         values = json.loads(payload)
         return [_decode_value(v) for v in values]

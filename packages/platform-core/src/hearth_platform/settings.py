@@ -14,7 +14,8 @@ DEFAULT_SECRET_KEY = "dev-insecure-secret-change-me"  # noqa: S105 - the documen
 class Settings(BaseSettings):
     """All configuration. Defaults are safe for a laptop; production refuses the unsafe ones."""
 
-    model_config = SettingsConfigDict(env_prefix="HEARTH_", env_file=".env", extra="ignore")
+    # An empty value (``HEARTH_REDIS_URL=`` in .env) means "unset", not an empty string or Path(".").
+    model_config = SettingsConfigDict(env_prefix="HEARTH_", env_file=".env", extra="ignore", env_parse_none_str="")
 
     env: Literal["development", "production"] = "development"
 
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
 
     # Shared cache and rate-limit counters; unset means in-process.
     redis_url: str | None = None
+    # In-process cache when Redis is unset. `hearth serve --workers N` (N > 1) without Redis turns it off:
+    # one worker's invalidation cannot reach another worker's memory.
+    process_cache: bool = True
 
     # Media storage.
     storage_backend: Literal["local", "s3"] = "local"

@@ -48,6 +48,16 @@ def routers() -> list[APIRouter]:
     return out
 
 
+def root_routers() -> list[APIRouter]:
+    """Routers mounted at the root, outside ``/api/v1`` (e.g. the local storage backend's signed URLs)."""
+    out: list[APIRouter] = []
+    for module in MODULES:
+        hook = getattr(module, "root_routers", None)
+        if hook is not None:
+            out.extend(hook())
+    return out
+
+
 def extra_health_checks(container: punq.Container) -> dict[str, Callable[[], float | None]]:
     checks: dict[str, Callable[[], float | None]] = {}
     for module in MODULES:

@@ -1,0 +1,51 @@
+"""The ``hearth`` command: openapi prints the schema; a production profile refuses unsafe settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hearth_api.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
+    for name in ("HEARTH_ENV", "HEARTH_SECRET_KEY", "HEARTH_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_openapi_prints_the_schema_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["openapi"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Hearth"
+    assert isinstance(schema["paths"], dict)
+    assert all(path.startswith("/api/v1/") for path in schema["paths"])
+
+
+def test_openapi_is_stable(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["openapi"])
+    first = capsys.readouterr().out
+    main(["openapi", "--indent"])
+    indented = capsys.readouterr().out
+    assert json.loads(first) == json.loads(indented)
+    assert "\n  " in indented
+
+
+def test_unknown_command_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["frobnicate"])
+    assert exit_.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["serve"], ["migrate"]])
+def test_production_refuses_to_start_with_the_default_secret(
+    monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("HEARTH_ENV", "production")
+    monkeypatch.setenv("HEARTH_DATABASE_URL", "postgresql://hearth@127.0.0.1:1/hearth")
+    with pytest.raises(ValueError, match="HEARTH_SECRET_KEY"):
+        main(command)

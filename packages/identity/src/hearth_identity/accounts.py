@@ -1,0 +1,68 @@
+"""``AccountService``: register, log in, log out."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from hearth_platform.settings import Settings
+
+from . import views
+from .credentials import hash_password, needs_rehash, new_token, token_digest, verify_password
+from .errors import EmailTaken, InvalidCredentials, UsernameTaken
+from .models import User
+from .ports import AvatarMedia
+from .repository import DuplicateUser, TokenRepository, UserRepository
+from .schemas import AuthSession, LoginRequest, RegisterRequest
+from .text import has_surrogates, is_valid_username
+
+
+class AccountService:
+    def __init__(self, session: Session, settings: Settings, avatars: AvatarMedia) -> None:
+        self._users = UserRepository(session)
+        self._tokens = TokenRepository(session)
+        self._ttl = settings.token_ttl_seconds
+        self._avatars = avatars
+
+    def register(self, data: RegisterRequest) -> AuthSession:
+        """Create the account and its first token. Duplicates are decided by the unique constraints."""
+        password_hash = hash_password(data.password)  # before any SQL: no lock is held while hashing
+        user = User(
+            username=data.username,
+            email=data.email,
+            password_hash=password_hash,
+            display_name=data.display_name,
+            bio="",
+        )
+        try:
+            self._users.add(user)
+        except DuplicateUser as exc:
+            raise (UsernameTaken() if exc.field == "username" else EmailTaken()) from None
+        return self._session_for(user)
+
+    def login(self, data: LoginRequest) -> AuthSession:
+        """One answer (and about one duration) for an unknown user and a wrong password."""
+        username = data.username.lower()
+        user = self._users.by_username(username) if is_valid_username(username) else None
+        ok = verify_password(user.password_hash if user is not None else None, data.password)
+        if user is None or not ok:
+            raise InvalidCredentials()
+        if needs_rehash(user.password_hash) and not has_surrogates(data.password):
+            user.password_hash = hash_password(data.password)
+        return self._session_for(user)
+
+    def logout(self, token_id: int) -> None:
+        """Revoke the caller's token at once; their other tokens stay valid."""
+        self._tokens.revoke(token_id)
+
+    def _session_for(self, user: User) -> AuthSession:
+        token = new_token()
+        digest = token_digest(token)
+        assert digest is not None
+        self._tokens.create(user.id, digest, self._ttl)
+        urls = views.avatar_urls(self._avatars, [user.avatar_media_id])
+        return AuthSession(
+            user=views.me(user, urls),
+            access_token=token,
+            token_type="bearer",  # noqa: S106 - the token scheme, not a secret
+            expires_in=self._ttl,
+        )

@@ -1,0 +1,27 @@
+"""The bearer-token check behind ``hearth_platform.security.CurrentUser``."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from hearth_platform.security import Principal
+
+from .credentials import token_digest
+from .repository import TokenRepository
+
+
+class BearerTokenAuthenticator:
+    """Implements ``hearth_platform.security.TokenAuthenticator`` in one SQL statement."""
+
+    def __init__(self, session: Session) -> None:
+        self._tokens = TokenRepository(session)
+
+    def authenticate(self, token: str) -> Principal | None:
+        digest = token_digest(token)
+        if digest is None:
+            return None
+        found = self._tokens.live(digest)
+        if found is None:
+            return None
+        token_id, user_id = found
+        return Principal(user_id=user_id, token_id=token_id)

@@ -1,0 +1,132 @@
+"""All of identity's SQL. Batched reads take ids and answer mappings; nothing runs one query per row."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .models import AuthToken, User
+from .text import like_prefix
+
+BIGINT_MAX = 2**63 - 1
+
+
+def valid_ids(ids: Collection[int]) -> set[int]:
+    """Ids that can exist (a BIGINT identity): others are unknown without asking the database."""
+    return {i for i in ids if 1 <= i <= BIGINT_MAX}
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    """The public columns of a user (no email, no password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    avatar_media_id: int | None
+    bio: str
+
+
+class DuplicateUser(Exception):
+    """A unique constraint refused the user; ``field`` is ``"username"`` or ``"email"``."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, user: User) -> None:
+        """Insert ``user``; a clash on username or email raises :class:`DuplicateUser`.
+
+        The insert runs in a SAVEPOINT, so a violation (also one raised by a concurrent registration
+        that committed first) leaves the request's transaction usable.
+        """
+        try:
+            with self.session.begin_nested():
+                self.session.add(user)
+                self.session.flush()
+        except IntegrityError as exc:
+            constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or ""
+            if constraint == "uq_users_username":
+                raise DuplicateUser("username") from exc
+            if constraint == "uq_users_email":
+                raise DuplicateUser("email") from exc
+            raise
+
+    def get(self, user_id: int) -> User | None:
+        if not valid_ids([user_id]):
+            return None
+        return self.session.get(User, user_id)
+
+    def by_username(self, username: str) -> User | None:
+        return self.session.scalars(select(User).where(User.username == username)).one_or_none()
+
+    def rows(self, user_ids: Collection[int]) -> dict[int, UserRow]:
+        ids = valid_ids(user_ids)
+        if not ids:
+            return {}
+        stmt = select(User.id, User.username, User.display_name, User.avatar_media_id, User.bio).where(User.id.in_(ids))
+        return {
+            r.id: UserRow(r.id, r.username, r.display_name, r.avatar_media_id, r.bio)
+            for r in self.session.execute(stmt)
+        }
+
+    def existing_ids(self, user_ids: Collection[int]) -> set[int]:
+        ids = valid_ids(user_ids)
+        if not ids:
+            return set()
+        return set(self.session.scalars(select(User.id).where(User.id.in_(ids))))
+
+    def search(self, prefix: str, *, after: str | None, exclude: Collection[int], limit: int) -> list[UserRow]:
+        """Users whose username or display name starts with ``prefix`` (case-insensitive), by username."""
+        pattern = like_prefix(prefix)
+        stmt = select(User.id, User.username, User.display_name, User.avatar_media_id, User.bio).where(
+            or_(User.username.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\"))
+        )
+        if after is not None:
+            stmt = stmt.where(User.username > after)
+        if exclude:
+            stmt = stmt.where(User.id.not_in(list(exclude)))
+        stmt = stmt.order_by(User.username).limit(limit)
+        return [UserRow(r.id, r.username, r.display_name, r.avatar_media_id, r.bio) for r in self.session.execute(stmt)]
+
+
+class TokenRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, user_id: int, token_hash: bytes, ttl_seconds: int) -> tuple[int, datetime]:
+        """Store a token expiring ``ttl_seconds`` from the database's now; returns its id and expiry."""
+        stmt = (
+            insert(AuthToken)
+            .values(user_id=user_id, token_hash=token_hash, expires_at=func.now() + timedelta(seconds=ttl_seconds))
+            .returning(AuthToken.id, AuthToken.expires_at)
+        )
+        row = self.session.execute(stmt).one()
+        return row.id, row.expires_at
+
+    def revoke(self, token_id: int) -> None:
+        self.session.execute(
+            update(AuthToken)
+            .where(AuthToken.id == token_id, AuthToken.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )
+
+    def live(self, token_hash: bytes) -> tuple[int, int] | None:
+        """``(token_id, user_id)`` of a token that exists, is not revoked and has not expired: one statement."""
+        stmt = select(AuthToken.id, AuthToken.user_id).where(
+            AuthToken.token_hash == token_hash,
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > func.now(),
+        )
+        row = self.session.execute(stmt).one_or_none()
+        return None if row is None else (row.id, row.user_id)

@@ -1,0 +1,146 @@
+"""The API objects of identity (``UserSummary``, ``PublicUser``, ``Me``) and its request bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+
+from hearth_platform.text import plain_text
+
+from .text import USERNAME_PATTERN, has_surrogates, is_valid_email
+
+ConnectionStatus = Literal["self", "none", "pending_outgoing", "pending_incoming", "connected"]
+
+DISPLAY_NAME_MAX = 80
+BIO_MAX = 500
+# Raw input may carry markup that cleaning removes, but never without bound.
+_RAW_FACTOR = 8
+
+
+# --- objects -----------------------------------------------------------------------------------
+
+
+class UserSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    username: str
+    display_name: str
+    avatar_url: str | None
+
+
+class UserProfile(UserSummary):
+    """A summary plus the bio: what neighbours need to show a ``PublicUser``."""
+
+    bio: str
+
+
+class PublicUser(UserProfile):
+    connection_status: ConnectionStatus
+
+
+class Me(PublicUser):
+    email: str
+    created_at: datetime
+
+
+class AuthSession(BaseModel):
+    """The answer to register and login."""
+
+    user: Me
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+# --- field types -------------------------------------------------------------------------------
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if not is_valid_email(value):
+        raise ValueError("must be a valid email address")
+    return value
+
+
+def _no_surrogates(value: str) -> str:
+    if has_surrogates(value):
+        raise ValueError("must be valid Unicode text")
+    return value
+
+
+def _plain(max_len: int, *, min_len: int, multiline: bool) -> Callable[[str], str]:
+    def clean(value: str) -> str:
+        if len(value) > max_len * _RAW_FACTOR:
+            raise ValueError(f"must be at most {max_len} characters")
+        value = plain_text(value, multiline=multiline)
+        if len(value) < min_len:
+            raise ValueError("must not be empty (after removing markup and control characters)")
+        if len(value) > max_len:
+            raise ValueError(f"must be at most {max_len} characters")
+        return value
+
+    return clean
+
+
+Username = Annotated[
+    str,
+    Field(min_length=3, max_length=30, pattern=USERNAME_PATTERN, description="3-30 of [A-Za-z0-9_]; case-insensitive"),
+    AfterValidator(_lower),
+]
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+Password = Annotated[str, Field(min_length=10, max_length=128), AfterValidator(_no_surrogates)]
+_DISPLAY_NAME_SCHEMA = {"type": "string", "minLength": 1, "maxLength": DISPLAY_NAME_MAX, "description": "plain text"}
+_BIO_SCHEMA = {"type": "string", "maxLength": BIO_MAX, "description": "plain text"}
+DisplayName = Annotated[
+    str,
+    AfterValidator(_plain(DISPLAY_NAME_MAX, min_len=1, multiline=False)),
+    WithJsonSchema(_DISPLAY_NAME_SCHEMA),
+]
+Bio = Annotated[str, AfterValidator(_plain(BIO_MAX, min_len=0, multiline=True)), WithJsonSchema(_BIO_SCHEMA)]
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+class RegisterRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Username
+    email: Email
+    password: Password
+    display_name: DisplayName
+
+
+class LoginRequest(BaseModel):
+    """Loosely typed on purpose: anything that is not a valid login gets ``401 invalid_credentials``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UpdateMeRequest(BaseModel):
+    """Only the fields present change; ``avatar_media_id: null`` clears the avatar."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Present means "set it": documented as non-null, and null is refused below.
+    display_name: Annotated[DisplayName | None, WithJsonSchema(_DISPLAY_NAME_SCHEMA)] = None
+    bio: Annotated[Bio | None, WithJsonSchema(_BIO_SCHEMA)] = None
+    avatar_media_id: int | None = None
+
+    @field_validator("display_name", "bio", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value

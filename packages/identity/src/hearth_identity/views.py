@@ -1,0 +1,56 @@
+"""Building the API objects from rows, with avatar URLs fetched in one batched call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC
+from typing import Any
+
+from .models import User
+from .ports import AvatarMedia
+from .repository import UserRow
+from .schemas import ConnectionStatus, Me, PublicUser, UserProfile, UserSummary
+
+STATUSES: frozenset[str] = frozenset({"self", "none", "pending_outgoing", "pending_incoming", "connected"})
+
+
+def avatar_urls(avatars: AvatarMedia, media_ids: Iterable[int | None]) -> Mapping[int, str]:
+    """One call for all the avatars shown; none at all when nobody shown has one."""
+    ids = {m for m in media_ids if m is not None}
+    return avatars.download_urls(ids) if ids else {}
+
+
+def _summary_fields(row: UserRow | User, urls: Mapping[int, str]) -> dict[str, Any]:
+    media_id = row.avatar_media_id
+    return {
+        "id": row.id,
+        "username": row.username,
+        "display_name": row.display_name,
+        "avatar_url": urls.get(media_id) if media_id is not None else None,
+    }
+
+
+def _status(status: str) -> ConnectionStatus:
+    return status if status in STATUSES else "none"  # type: ignore[return-value]
+
+
+def summary(row: UserRow | User, urls: Mapping[int, str]) -> UserSummary:
+    return UserSummary(**_summary_fields(row, urls))
+
+
+def profile(row: UserRow | User, urls: Mapping[int, str]) -> UserProfile:
+    return UserProfile(**_summary_fields(row, urls), bio=row.bio)
+
+
+def public_user(row: UserRow | User, urls: Mapping[int, str], status: str) -> PublicUser:
+    return PublicUser(**_summary_fields(row, urls), bio=row.bio, connection_status=_status(status))
+
+
+def me(user: User, urls: Mapping[int, str]) -> Me:
+    return Me(
+        **_summary_fields(user, urls),
+        bio=user.bio,
+        connection_status="self",
+        email=user.email,
+        created_at=user.created_at.astimezone(UTC),
+    )

@@ -1,0 +1,44 @@
+"""Plain-text user input (names, bios, tag names): tags stripped, control characters removed.
+
+The result is plain text, not HTML: nothing is escaped or unescaped (``Tom & Jerry`` stays as typed,
+``&lt;b&gt;`` stays literal text), so no entity can turn back into a tag. Clients escape on display.
+Rich text (post and comment bodies) is the posts package's sanitiser, not this.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# script/style blocks go with their content; comments, tags and declarations go; unterminated ones too.
+_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_COMMENTS = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_TAGS = re.compile(r"</?[A-Za-z][^>]*>|<[!?/][^>]*>")
+# Whatever still opens a tag (e.g. "<<b>b>" -> "<b>") loses its "<": no tag can be left over.
+_TAG_OPEN = re.compile(r"<+(?=[A-Za-z!?/])")
+# Bidirectional embeddings, overrides and isolates (spoofing), and the BOM.
+_INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF])
+
+
+def strip_tags(text: str) -> str:
+    text = _BLOCKS.sub("", text)
+    text = _COMMENTS.sub("", text)
+    text = _TAGS.sub("", text)
+    return _TAG_OPEN.sub("", text)
+
+
+def remove_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """Drop control characters (NUL included), lone surrogates (PostgreSQL cannot store them) and bidi
+    overrides. Multi-line text keeps its newlines and loses other controls; single-line text turns every
+    control character (tabs and newlines included) into a space, so words stay apart."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").translate(_INVISIBLE)
+    if keep_newlines:
+        return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs"))
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
+
+
+def plain_text(text: str, *, multiline: bool = False) -> str:
+    """The plain text of ``text``: NFC, no tags, no control characters, trimmed. Single-line text also
+    has its whitespace runs folded to one space."""
+    text = unicodedata.normalize("NFC", strip_tags(remove_controls(text, keep_newlines=multiline)))
+    return text.strip() if multiline else " ".join(text.split())

@@ -1,0 +1,78 @@
+"""Turn post rows into API objects with a fixed number of batched reads (one per kind of data)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .models import AUDIENCE_CONNECTIONS
+from .ports import MediaCatalog, UserDirectory
+from .repository import CommentRow, PostRow
+from .schemas import (
+    AudienceOut,
+    Comment,
+    ConnectionsAudience,
+    LimitedAudience,
+    Media,
+    Post,
+    TagsAudience,
+    UserSummary,
+)
+
+
+def audience_for(row: PostRow, viewer_id: int) -> AudienceOut:
+    if row.audience_type == AUDIENCE_CONNECTIONS:
+        return ConnectionsAudience(type="connections")
+    if row.author_id == viewer_id:
+        # the author's own view; tag ids may be empty when every tag of the post was deleted
+        return TagsAudience.model_construct(type="tags", tag_ids=sorted(row.tag_ids or []))
+    return LimitedAudience(type="limited")
+
+
+def _unknown_user(user_id: int) -> UserSummary:
+    return UserSummary(id=user_id, username="", display_name="", avatar_url=None)
+
+
+class Assembler:
+    def __init__(self, users: UserDirectory, media: MediaCatalog) -> None:
+        self.users = users
+        self.media = media
+
+    def authors(self, user_ids: set[int]) -> dict[int, UserSummary]:
+        found = self.users.summaries(user_ids) if user_ids else {}
+        return {uid: UserSummary.model_validate(s, from_attributes=True) for uid, s in found.items()}
+
+    def posts(self, rows: Sequence[PostRow], viewer_id: int, extra_authors: set[int] | None = None) -> list[Post]:
+        if not rows:
+            return []
+        authors = self.authors({r.author_id for r in rows} | (extra_authors or set()))
+        media_ids = {m for r in rows for m in r.media_ids}
+        media = self.media.media_views(media_ids) if media_ids else {}
+        media_out = {mid: Media.model_validate(m, from_attributes=True) for mid, m in media.items()}
+        return [
+            Post(
+                id=r.id,
+                author=authors.get(r.author_id) or _unknown_user(r.author_id),
+                body=r.body,
+                audience=audience_for(r, viewer_id),
+                media=[media_out[m] for m in r.media_ids if m in media_out],
+                comment_count=r.comment_count,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+            )
+            for r in rows
+        ]
+
+    def comments(self, rows: Sequence[CommentRow]) -> list[Comment]:
+        if not rows:
+            return []
+        authors = self.authors({r.author_id for r in rows})
+        return [
+            Comment(
+                id=r.id,
+                post_id=r.post_id,
+                author=authors.get(r.author_id) or _unknown_user(r.author_id),
+                body=r.body,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]

@@ -1,0 +1,107 @@
+"""Reading many posts: the home feed, a user's posts and the digest — a fixed number of statements each."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from hearth_platform.errors import NotFound, Unprocessable
+from hearth_platform.metrics import app_metrics
+from hearth_platform.pagination import Page, PageRequest, split_page
+
+from .assembly import Assembler
+from .models import Post as PostTable
+from .ports import AudienceGraph, MediaCatalog, UserDirectory
+from .repository import PostRow, PostsRepository
+from .schemas import Digest, DigestAuthor, Post
+
+DIGEST_DEFAULT = timedelta(hours=24)
+DIGEST_MAX_BACK = timedelta(days=7)
+DIGEST_MAX_AUTHORS = 50
+DIGEST_POSTS_PER_AUTHOR = 3
+
+
+class FeedServiceInterface(Protocol):
+    def feed(self, viewer_id: int, page: PageRequest, tag_id: int | None = None) -> Page[Post]: ...
+    def user_posts(self, viewer_id: int, user_id: int, page: PageRequest) -> Page[Post]: ...
+    def digest(self, viewer_id: int, since: datetime | None) -> Digest: ...
+
+
+class FeedService:
+    def __init__(self, session: Session, graph: AudienceGraph, users: UserDirectory, media: MediaCatalog) -> None:
+        self.repo = PostsRepository(session, graph)
+        self.graph = graph
+        self.users = users
+        self.assemble = Assembler(users, media)
+
+    def _page(self, rows: list[PostRow], page: PageRequest, kind: str, viewer_id: int) -> Page[Post]:
+        items, more = split_page(rows, page.limit)
+        cursor = page.next_cursor(kind, [items[-1].created_at, items[-1].id]) if more else None
+        return Page[Post](items=self.assemble.posts(items, viewer_id), next_cursor=cursor)
+
+    @staticmethod
+    def _after(page: PageRequest, kind: str) -> tuple[datetime, int] | None:
+        after = page.after(kind)
+        return (after[0], int(after[1])) if after else None
+
+    def feed(self, viewer_id: int, page: PageRequest, tag_id: int | None = None) -> Page[Post]:
+        started = time.perf_counter()
+        kind = f"feed:{viewer_id}:{tag_id or 0}"
+        after = self._after(page, kind)
+        where = []
+        if tag_id is not None:
+            if not self.graph.owned_tag_ids(viewer_id, [tag_id]):
+                raise NotFound(f"Tag {tag_id} was not found.")
+            where.append(PostTable.author_id.in_(self.graph.tag_member_ids_select(viewer_id, tag_id)))
+        authors = [*self.repo.connected_ids(viewer_id), viewer_id]
+        where.append(self.repo.visible_among_authors(viewer_id, authors))
+        rows = self.repo.page(viewer_id, where, after, page.limit + 1)
+        result = self._page(rows, page, kind, viewer_id)
+        app_metrics().feed_build_seconds.labels(kind="feed").observe(time.perf_counter() - started)
+        return result
+
+    def user_posts(self, viewer_id: int, user_id: int, page: PageRequest) -> Page[Post]:
+        if not self.users.existing_ids([user_id]):
+            raise NotFound(f"User {user_id} was not found.")
+        kind = f"user-posts:{viewer_id}:{user_id}"
+        after = self._after(page, kind)
+        rows = self.repo.page(
+            viewer_id, [PostTable.author_id == user_id, self.repo.visible_to(viewer_id)], after, page.limit + 1
+        )
+        return self._page(rows, page, kind, viewer_id)
+
+    def digest(self, viewer_id: int, since: datetime | None) -> Digest:
+        started = time.perf_counter()
+        until = datetime.now(UTC)
+        if since is None:
+            since = until - DIGEST_DEFAULT
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        if since < until - DIGEST_MAX_BACK or since > until:
+            raise Unprocessable(
+                "`since` must be within the last 7 days.",
+                errors=[{"loc": ["query", "since"], "msg": "must be within the last 7 days", "type": "value_error"}],
+            )
+        authors = self.repo.connected_ids(viewer_id)
+        total, order, rows = self.repo.digest(
+            viewer_id, authors, since, until, DIGEST_MAX_AUTHORS, DIGEST_POSTS_PER_AUTHOR
+        )
+        posts = self.assemble.posts(rows, viewer_id)
+        by_author: dict[int, list[Post]] = {}
+        for p in posts:
+            by_author.setdefault(p.author.id, []).append(p)
+        result = Digest(
+            since=since,
+            until=until,
+            post_count=total,
+            authors=[
+                DigestAuthor(author=by_author[a][0].author, post_count=n, latest_posts=by_author[a])
+                for a, n in order
+                if a in by_author
+            ],
+        )
+        app_metrics().feed_build_seconds.labels(kind="digest").observe(time.perf_counter() - started)
+        return result

@@ -1,0 +1,90 @@
+"""Tables owned by the posts package: posts, their audience tags and media, and comments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hearth_platform.database import Base
+
+AUDIENCE_CONNECTIONS = "connections"
+AUDIENCE_TAGS = "tags"
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    author_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    audience_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    comment_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
+
+    __table_args__ = (
+        CheckConstraint("audience_type IN ('connections', 'tags')", name="audience_type"),
+        CheckConstraint("comment_count >= 0", name="comment_count"),
+        # the feed's and a profile's keyset scan: newest first per author
+        Index("ix_posts_author_created", "author_id", text("created_at DESC"), text("id DESC")),
+        # newest first across authors (feeds of well-connected viewers, the digest window)
+        Index("ix_posts_created", text("created_at DESC"), text("id DESC")),
+    )
+
+
+class PostAudienceTag(Base):
+    """A ``tags`` post is visible to members of any of these tags (the author's own tags)."""
+
+    __tablename__ = "post_audience_tags"
+
+    post_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    # deleting a tag removes the row: the post then reaches fewer people, never more
+    tag_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user_tags.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (Index("ix_post_audience_tags_tag_id", "tag_id"),)
+
+
+class PostMedia(Base):
+    __tablename__ = "post_media"
+
+    post_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    media_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+
+    __table_args__ = (Index("ix_post_media_media_id", "media_id"),)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    post_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), nullable=False)
+    author_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
+
+    __table_args__ = (
+        Index("ix_comments_post_created", "post_id", "created_at", "id"),
+        Index("ix_comments_author_id", "author_id"),
+    )

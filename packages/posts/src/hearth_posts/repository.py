@@ -1,0 +1,341 @@
+"""All SQL of the posts package. Visibility is one predicate inside the statement that reads posts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    any_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
+
+from .models import AUDIENCE_CONNECTIONS, Comment, Post, PostAudienceTag, PostMedia
+from .ports import AudienceGraph
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    id: int
+    author_id: int
+    body: str
+    audience_type: str
+    comment_count: int
+    created_at: datetime
+    updated_at: datetime
+    media_ids: list[int]
+    tag_ids: list[int] | None  # only loaded for the viewer's own posts
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRow:
+    id: int
+    post_id: int
+    author_id: int
+    body: str
+    created_at: datetime
+
+
+class PostsRepository:
+    def __init__(self, session: Session, graph: AudienceGraph) -> None:
+        self.session = session
+        self.graph = graph
+
+    # -- visibility -------------------------------------------------------------------------------
+
+    def _tagged_for(self, viewer_id: int) -> ColumnElement[bool]:
+        # ARRAY(subquery) is computed once per statement; each candidate post is then one probe of the
+        # (post_id, tag_id) primary key, instead of hashing every tag-limited post in the table.
+        viewer_tags = func.array(self.graph.viewer_tag_ids_select(viewer_id).scalar_subquery())
+        return exists().where(
+            PostAudienceTag.post_id == Post.id,
+            PostAudienceTag.tag_id == any_(viewer_tags),
+        )
+
+    def visible_to(self, viewer_id: int) -> ColumnElement[bool]:
+        """The author always; a connection of the author for a connections post, or for a tags post while
+        the author has them in one of the post's tags. Evaluated in the reading statement itself."""
+        return or_(
+            Post.author_id == viewer_id,
+            and_(
+                Post.author_id.in_(self.graph.connected_ids_select(viewer_id)),
+                or_(Post.audience_type == AUDIENCE_CONNECTIONS, self._tagged_for(viewer_id)),
+            ),
+        )
+
+    def visible_among_authors(self, viewer_id: int, author_ids: Collection[int]) -> ColumnElement[bool]:
+        """Visibility when the caller already holds the viewer's connected ids (read in this transaction):
+        an explicit id list lets the planner choose between the per-author and the time index."""
+        return and_(
+            Post.author_id.in_(list(author_ids)),
+            or_(
+                Post.author_id == viewer_id,
+                Post.audience_type == AUDIENCE_CONNECTIONS,
+                self._tagged_for(viewer_id),
+            ),
+        )
+
+    def connected_ids(self, user_id: int) -> list[int]:
+        return list(self.session.scalars(self.graph.connected_ids_select(user_id)))
+
+    # -- reading posts ----------------------------------------------------------------------------
+
+    def _post_columns(self, viewer_id: int) -> list[Any]:
+        media_ids = (
+            select(func.array_agg(aggregate_order_by(PostMedia.media_id, PostMedia.position)))
+            .where(PostMedia.post_id == Post.id)
+            .scalar_subquery()
+        )
+        own_tag_ids = (
+            select(func.array_agg(PostAudienceTag.tag_id))
+            .where(PostAudienceTag.post_id == Post.id, Post.author_id == viewer_id)
+            .scalar_subquery()
+        )
+        return [
+            Post.id,
+            Post.author_id,
+            Post.body,
+            Post.audience_type,
+            Post.comment_count,
+            Post.created_at,
+            Post.updated_at,
+            media_ids.label("media_ids"),
+            own_tag_ids.label("tag_ids"),
+        ]
+
+    @staticmethod
+    def _to_post(row: Row[Any]) -> PostRow:
+        return PostRow(
+            id=row.id,
+            author_id=row.author_id,
+            body=row.body,
+            audience_type=row.audience_type,
+            comment_count=row.comment_count,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            media_ids=list(row.media_ids or []),
+            tag_ids=list(row.tag_ids) if row.tag_ids is not None else None,
+        )
+
+    def get_visible(self, viewer_id: int, post_id: int) -> PostRow | None:
+        row = self.session.execute(
+            select(*self._post_columns(viewer_id)).where(Post.id == post_id, self.visible_to(viewer_id))
+        ).one_or_none()
+        return self._to_post(row) if row else None
+
+    def page(
+        self,
+        viewer_id: int,
+        where: Sequence[ColumnElement[bool]],
+        after: tuple[datetime, int] | None,
+        limit: int,
+    ) -> list[PostRow]:
+        """Newest first by (created_at, id), keyset after ``after``, ``limit`` rows (callers ask one more)."""
+        stmt = select(*self._post_columns(viewer_id)).where(*where)
+        if after is not None:
+            stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(literal(after[0]), literal(after[1])))
+        stmt = stmt.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)
+        return [self._to_post(r) for r in self.session.execute(stmt)]
+
+    def lock_visible(self, viewer_id: int, post_id: int) -> tuple[int, int] | None:
+        """(id, author_id) of a visible post, locked for the change that follows."""
+        row = self.session.execute(
+            select(Post.id, Post.author_id)
+            .where(Post.id == post_id, self.visible_to(viewer_id))
+            .with_for_update(of=Post)
+        ).one_or_none()
+        return (row.id, row.author_id) if row else None
+
+    # -- digest ----------------------------------------------------------------------------------
+
+    def digest(
+        self,
+        viewer_id: int,
+        author_ids: Collection[int],
+        since: datetime,
+        until: datetime,
+        max_authors: int,
+        per_author: int,
+    ) -> tuple[int, list[tuple[int, int]], list[PostRow]]:
+        """Total visible posts in the window, the top authors with their counts, and their latest posts —
+        in one statement."""
+        window = (
+            select(Post.id, Post.author_id, Post.created_at)
+            .where(
+                self.visible_among_authors(viewer_id, author_ids),
+                Post.author_id != viewer_id,
+                Post.created_at > since,
+                Post.created_at <= until,
+            )
+            .cte("window")
+        )
+        counts = (
+            select(
+                window.c.author_id,
+                func.count().label("n"),
+                func.max(window.c.created_at).label("latest"),
+            )
+            .group_by(window.c.author_id)
+            .order_by(func.count().desc(), func.max(window.c.created_at).desc(), window.c.author_id)
+            .limit(max_authors)
+            .cte("counts")
+        )
+        ranked = (
+            select(
+                window.c.id,
+                window.c.author_id,
+                func.row_number()
+                .over(partition_by=window.c.author_id, order_by=(window.c.created_at.desc(), window.c.id.desc()))
+                .label("rn"),
+            )
+            .where(window.c.author_id.in_(select(counts.c.author_id)))
+            .cte("ranked")
+        )
+        total = select(func.count()).select_from(window).scalar_subquery()
+        stmt = (
+            select(
+                *self._post_columns(viewer_id),
+                counts.c.n.label("author_count"),
+                total.label("total"),
+            )
+            .select_from(counts)
+            .join(ranked, ranked.c.author_id == counts.c.author_id)
+            .join(Post, Post.id == ranked.c.id)
+            .where(ranked.c.rn <= per_author)
+            .order_by(
+                counts.c.n.desc(), counts.c.latest.desc(), counts.c.author_id, Post.created_at.desc(), Post.id.desc()
+            )
+        )
+        rows = self.session.execute(stmt).all()
+        if not rows:
+            return 0, [], []
+        order: list[tuple[int, int]] = []
+        seen: set[int] = set()
+        for r in rows:
+            if r.author_id not in seen:
+                seen.add(r.author_id)
+                order.append((r.author_id, r.author_count))
+        return int(rows[0].total), order, [self._to_post(r) for r in rows]
+
+    # -- writing posts ---------------------------------------------------------------------------
+
+    def insert_post(self, author_id: int, body: str, audience_type: str) -> PostRow:
+        row = self.session.execute(
+            insert(Post)
+            .values(author_id=author_id, body=body, audience_type=audience_type)
+            .returning(Post.id, Post.created_at, Post.updated_at)
+        ).one()
+        return PostRow(row.id, author_id, body, audience_type, 0, row.created_at, row.updated_at, [], None)
+
+    def set_audience_tags(self, post_id: int, tag_ids: Collection[int]) -> None:
+        self.session.execute(delete(PostAudienceTag).where(PostAudienceTag.post_id == post_id))
+        if tag_ids:
+            self.session.execute(insert(PostAudienceTag), [{"post_id": post_id, "tag_id": t} for t in tag_ids])
+
+    def attach_media(self, post_id: int, media_ids: Sequence[int]) -> None:
+        if media_ids:
+            self.session.execute(
+                insert(PostMedia),
+                [{"post_id": post_id, "media_id": m, "position": i} for i, m in enumerate(media_ids)],
+            )
+
+    def update_post(self, post_id: int, *, body: str | None, audience_type: str | None) -> None:
+        values: dict[str, Any] = {"updated_at": func.clock_timestamp()}
+        if body is not None:
+            values["body"] = body
+        if audience_type is not None:
+            values["audience_type"] = audience_type
+        self.session.execute(update(Post).where(Post.id == post_id).values(**values))
+
+    def delete_post(self, post_id: int) -> None:
+        # comments, audience rows and media links go with it (ON DELETE CASCADE)
+        self.session.execute(delete(Post).where(Post.id == post_id))
+
+    # -- comments --------------------------------------------------------------------------------
+
+    def comments_page(
+        self, viewer_id: int, post_id: int, after: tuple[datetime, int] | None, limit: int
+    ) -> list[CommentRow] | None:
+        """A page of a visible post's comments, oldest first; ``None`` when the post is not visible.
+        One statement: the visibility check and the page together."""
+        conds: list[ColumnElement[bool]] = [Comment.post_id == Post.id]
+        if after is not None:
+            conds.append(tuple_(Comment.created_at, Comment.id) > tuple_(literal(after[0]), literal(after[1])))
+        page = (
+            select(Comment.id, Comment.author_id, Comment.body, Comment.created_at)
+            .where(*conds)
+            .order_by(Comment.created_at, Comment.id)
+            .limit(limit)
+            .lateral("page")
+        )
+        rows = self.session.execute(
+            select(Post.id.label("pid"), page.c.id, page.c.author_id, page.c.body, page.c.created_at)
+            .select_from(Post)
+            .outerjoin(page, true())
+            .where(Post.id == post_id, self.visible_to(viewer_id))
+            .order_by(page.c.created_at, page.c.id)
+        ).all()
+        if not rows:
+            return None
+        return [CommentRow(r.id, r.pid, r.author_id, r.body, r.created_at) for r in rows if r.id is not None]
+
+    def add_comment(self, viewer_id: int, post_id: int, body: str) -> CommentRow | None:
+        """Count and insert the comment if the post is visible to its author (``None`` otherwise)."""
+        counted = self.session.execute(
+            update(Post)
+            .where(Post.id == post_id, self.visible_to(viewer_id))
+            .values(comment_count=Post.comment_count + 1)
+            .returning(Post.id)
+        ).one_or_none()
+        if counted is None:
+            return None
+        row = self.session.execute(
+            insert(Comment)
+            .values(post_id=post_id, author_id=viewer_id, body=body)
+            .returning(Comment.id, Comment.created_at)
+        ).one()
+        return CommentRow(row.id, post_id, viewer_id, body, row.created_at)
+
+    def visible_comment(self, viewer_id: int, comment_id: int) -> tuple[int, int, int] | None:
+        """(post id, comment author, post author) of a comment on a post the viewer can see."""
+        row = self.session.execute(
+            select(Comment.post_id, Comment.author_id, Post.author_id.label("post_author_id"))
+            .join(Post, Post.id == Comment.post_id)
+            .where(Comment.id == comment_id, self.visible_to(viewer_id))
+            .with_for_update(of=Comment)
+        ).one_or_none()
+        return (row.post_id, row.author_id, row.post_author_id) if row else None
+
+    def delete_comment(self, comment_id: int, post_id: int) -> None:
+        deleted = self.session.execute(delete(Comment).where(Comment.id == comment_id).returning(Comment.id)).first()
+        if deleted is not None:
+            self.session.execute(update(Post).where(Post.id == post_id).values(comment_count=Post.comment_count - 1))
+
+    # -- media access for the storage package ------------------------------------------------------
+
+    def visible_media_ids(self, viewer_id: int, media_ids: Collection[int]) -> set[int]:
+        if not media_ids:
+            return set()
+        rows = self.session.scalars(
+            select(PostMedia.media_id)
+            .join(Post, Post.id == PostMedia.post_id)
+            .where(PostMedia.media_id.in_(list(media_ids)), self.visible_to(viewer_id))
+            .distinct()
+        )
+        return set(rows)

@@ -1,0 +1,120 @@
+"""Request and response models of the posts package (the API's Post, Comment and digest objects)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+BODY_MAX = 5000
+COMMENT_MAX = 2000
+RAW_BODY_MAX = 20_000  # before sanitising; the limit is checked again on the sanitised text
+
+
+class UserSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    avatar_url: str | None = None
+
+
+class Media(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    content_type: str
+    size_bytes: int
+    status: Literal["pending", "ready"]
+    url: str | None
+    url_expires_at: datetime | None
+
+
+class ConnectionsAudience(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["connections"]
+
+
+class TagsAudience(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["tags"]
+    tag_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=20)
+
+    @field_validator("tag_ids")
+    @classmethod
+    def _unique(cls, v: list[int]) -> list[int]:
+        return sorted(set(v))
+
+
+class LimitedAudience(BaseModel):
+    """What a viewer other than the author sees of a tags audience: never the author's tag ids."""
+
+    type: Literal["limited"]
+
+
+AudienceIn = Annotated[ConnectionsAudience | TagsAudience, Field(discriminator="type")]
+AudienceOut = ConnectionsAudience | TagsAudience | LimitedAudience
+
+
+class PostCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=RAW_BODY_MAX)
+    audience: AudienceIn
+    media_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(default_factory=list, max_length=4)
+
+    @field_validator("media_ids")
+    @classmethod
+    def _unique_media(cls, v: list[int]) -> list[int]:
+        if len(set(v)) != len(v):
+            raise ValueError("media ids must be distinct")
+        return v
+
+
+class PostUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str | None = Field(default=None, min_length=1, max_length=RAW_BODY_MAX)
+    audience: AudienceIn | None = None
+
+
+class Post(BaseModel):
+    id: int
+    author: UserSummary
+    body: str
+    audience: AudienceOut
+    media: list[Media]
+    comment_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=RAW_BODY_MAX)
+
+
+class Comment(BaseModel):
+    id: int
+    post_id: int
+    author: UserSummary
+    body: str
+    created_at: datetime
+
+
+class DigestAuthor(BaseModel):
+    author: UserSummary
+    post_count: int
+    latest_posts: list[Post]
+
+
+class Digest(BaseModel):
+    since: datetime
+    until: datetime
+    post_count: int
+    authors: list[DigestAuthor]

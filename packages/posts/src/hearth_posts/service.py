@@ -1,0 +1,154 @@
+"""Posts and comments: create, read, edit and delete, each only within the post's audience."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from hearth_platform.errors import NotFound
+from hearth_platform.pagination import Page, PageRequest, split_page
+
+from .assembly import Assembler
+from .errors import CommentNotFound, EmptyBody, MediaNotReady, NotCommentDeleter, NotPostAuthor, PostNotFound
+from .models import AUDIENCE_CONNECTIONS, AUDIENCE_TAGS
+from .ports import AudienceGraph, MediaCatalog, UserDirectory
+from .repository import PostsRepository
+from .sanitize import has_text, sanitize_html
+from .schemas import (
+    BODY_MAX,
+    COMMENT_MAX,
+    AudienceIn,
+    Comment,
+    CommentCreate,
+    Post,
+    PostCreate,
+    PostUpdate,
+    TagsAudience,
+)
+
+
+class PostsServiceInterface(Protocol):
+    def create_post(self, author_id: int, data: PostCreate) -> Post: ...
+    def get_post(self, viewer_id: int, post_id: int) -> Post: ...
+    def update_post(self, viewer_id: int, post_id: int, data: PostUpdate) -> Post: ...
+    def delete_post(self, viewer_id: int, post_id: int) -> None: ...
+    def list_comments(self, viewer_id: int, post_id: int, page: PageRequest) -> Page[Comment]: ...
+    def add_comment(self, viewer_id: int, post_id: int, data: CommentCreate) -> Comment: ...
+    def delete_comment(self, viewer_id: int, comment_id: int) -> None: ...
+
+
+def clean_body(raw: str, field: str, max_len: int) -> str:
+    """Sanitise, then check the length of what is stored; a body must have some visible text."""
+    body = sanitize_html(raw)
+    if not body or len(body) > max_len or not has_text(body):
+        raise EmptyBody(field, max_len)
+    return body
+
+
+class PostsService:
+    def __init__(self, session: Session, graph: AudienceGraph, users: UserDirectory, media: MediaCatalog) -> None:
+        self.repo = PostsRepository(session, graph)
+        self.graph = graph
+        self.media = media
+        self.assemble = Assembler(users, media)
+
+    # -- posts -------------------------------------------------------------------------------------
+
+    def _checked_tags(self, author_id: int, audience: AudienceIn) -> list[int]:
+        if not isinstance(audience, TagsAudience):
+            return []
+        owned = self.graph.owned_tag_ids(author_id, audience.tag_ids)
+        missing = [t for t in audience.tag_ids if t not in owned]
+        if missing:
+            raise NotFound(f"Tag {missing[0]} was not found.")
+        return list(audience.tag_ids)
+
+    def _checked_media(self, owner_id: int, media_ids: Sequence[int]) -> None:
+        if not media_ids:
+            return
+        owned = self.media.owned_media(owner_id, media_ids)
+        for mid in media_ids:
+            if mid not in owned:
+                raise NotFound(f"Media {mid} was not found.")
+            if owned[mid].status != "ready":
+                raise MediaNotReady(mid)
+
+    def create_post(self, author_id: int, data: PostCreate) -> Post:
+        body = clean_body(data.body, "body", BODY_MAX)
+        tag_ids = self._checked_tags(author_id, data.audience)
+        self._checked_media(author_id, data.media_ids)
+        audience_type = AUDIENCE_TAGS if tag_ids else AUDIENCE_CONNECTIONS
+        row = self.repo.insert_post(author_id, body, audience_type)
+        self.repo.set_audience_tags(row.id, tag_ids)
+        self.repo.attach_media(row.id, data.media_ids)
+        created = self.repo.get_visible(author_id, row.id)
+        assert created is not None
+        return self.assemble.posts([created], author_id)[0]
+
+    def get_post(self, viewer_id: int, post_id: int) -> Post:
+        row = self.repo.get_visible(viewer_id, post_id)
+        if row is None:
+            raise PostNotFound(post_id)
+        return self.assemble.posts([row], viewer_id)[0]
+
+    def _own_locked(self, viewer_id: int, post_id: int) -> None:
+        found = self.repo.lock_visible(viewer_id, post_id)
+        if found is None:
+            raise PostNotFound(post_id)
+        if found[1] != viewer_id:
+            raise NotPostAuthor(post_id)
+
+    def update_post(self, viewer_id: int, post_id: int, data: PostUpdate) -> Post:
+        self._own_locked(viewer_id, post_id)
+        body = clean_body(data.body, "body", BODY_MAX) if data.body is not None else None
+        audience_type = None
+        if data.audience is not None:
+            tag_ids = self._checked_tags(viewer_id, data.audience)
+            audience_type = AUDIENCE_TAGS if tag_ids else AUDIENCE_CONNECTIONS
+            self.repo.set_audience_tags(post_id, tag_ids)
+        self.repo.update_post(post_id, body=body, audience_type=audience_type)
+        return self.get_post(viewer_id, post_id)
+
+    def delete_post(self, viewer_id: int, post_id: int) -> None:
+        self._own_locked(viewer_id, post_id)
+        self.repo.delete_post(post_id)
+
+    # -- comments ----------------------------------------------------------------------------------
+
+    def list_comments(self, viewer_id: int, post_id: int, page: PageRequest) -> Page[Comment]:
+        kind = f"comments:{post_id}"
+        after = page.after(kind)
+        rows = self.repo.comments_page(viewer_id, post_id, (after[0], after[1]) if after else None, page.limit + 1)
+        if rows is None:
+            raise PostNotFound(post_id)
+        items, more = split_page(rows, page.limit)
+        cursor = page.next_cursor(kind, [items[-1].created_at, items[-1].id]) if more else None
+        return Page[Comment](items=self.assemble.comments(items), next_cursor=cursor)
+
+    def add_comment(self, viewer_id: int, post_id: int, data: CommentCreate) -> Comment:
+        body = clean_body(data.body, "body", COMMENT_MAX)
+        row = self.repo.add_comment(viewer_id, post_id, body)
+        if row is None:
+            raise PostNotFound(post_id)
+        return self.assemble.comments([row])[0]
+
+    def delete_comment(self, viewer_id: int, comment_id: int) -> None:
+        found = self.repo.visible_comment(viewer_id, comment_id)
+        if found is None:
+            raise CommentNotFound(comment_id)
+        post_id, comment_author, post_author = found
+        if viewer_id not in (comment_author, post_author):
+            raise NotCommentDeleter(comment_id)
+        self.repo.delete_comment(comment_id, post_id)
+
+
+class PostMediaAccess:
+    """Which media a viewer may see through the posts that carry them (for the storage package)."""
+
+    def __init__(self, session: Session, graph: AudienceGraph) -> None:
+        self.repo = PostsRepository(session, graph)
+
+    def visible_media_ids(self, viewer_id: int, media_ids: Collection[int]) -> set[int]:
+        return self.repo.visible_media_ids(viewer_id, media_ids)

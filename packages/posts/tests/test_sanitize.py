@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from hearth_posts.sanitize import sanitize_html
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("hi <script>alert(1)</script>", "hi &lt;script&gt;alert(1)&lt;/script&gt;"),
+        ('<a href="javascript:alert(1)">x</a>', "x"),
+        ('<A HREF="JaVaScRiPt:alert(1)">y</A>', "y"),
+        ('<a href="data:text/html,<b>x</b>">d</a>', "d"),
+        ('<b onclick="steal()">bold</b>', "<b>bold</b>"),
+        ('<p onmouseover="x">p</p><img src=x onerror=alert(1)>', "<p>p</p>&lt;img src=x onerror=alert(1)&gt;"),
+        (
+            "see https://example.com now",
+            'see <a href="https://example.com" rel="nofollow noopener">https://example.com</a> now',
+        ),
+        (
+            '<a href="https://e.com" rel="opener" target="_blank">e</a>',
+            '<a href="https://e.com" rel="nofollow noopener">e</a>',
+        ),
+        ('<a href="mailto:a@b.example">me</a>', '<a href="mailto:a@b.example" rel="nofollow noopener">me</a>'),
+        ("<strong>s</strong><em>e</em><code>c</code>", "<strong>s</strong><em>e</em><code>c</code>"),
+        ("<ul><li>one</li></ul><blockquote>q</blockquote>", "<ul><li>one</li></ul><blockquote>q</blockquote>"),
+        ("nul\x00byte\x07", "nulbyte"),
+        ('<iframe src="https://evil"></iframe>', '&lt;iframe src="https://evil"&gt;&lt;/iframe&gt;'),
+        ("<style>body{}</style>", "&lt;style&gt;body{}&lt;/style&gt;"),
+    ],
+)
+def test_sanitizer_keeps_the_safe_subset_only(raw: str, expected: str) -> None:
+    assert sanitize_html(raw) == expected
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+@pytest.mark.parametrize(
+    "nasty",
+    [
+        '<svg onload=alert(1)><a href="  javascript:alert(1)">x</a><div style="x" onclick="y">z</div>',
+        '<a href="java&#x09;script:alert(1)">t</a><a href="vbscript:x">v</a>',
+        '<p><b><i onmouseover="x">deep</i></b></p><form action="https://x"><input></form>',
+        "<<script>script>alert(1)<</script>/script>",
+        '<a href="https://ok.example" onclick="x" style="y">ok</a> www.example.com',
+    ],
+)
+def test_only_allowed_tags_attributes_and_schemes_survive(nasty: str) -> None:
+    parser = _Collect()
+    parser.feed(sanitize_html(nasty))
+    for tag, attrs in parser.tags:
+        assert tag in {"a", "b", "strong", "i", "em", "code", "pre", "blockquote", "p", "br", "ul", "ol", "li"}
+        for name, value in attrs:
+            assert tag == "a" and name in {"href", "rel"}, (tag, name)
+            if name == "href":
+                assert (value or "").split(":", 1)[0] in {"http", "https", "mailto"}
+            if name == "rel":
+                assert value == "nofollow noopener"

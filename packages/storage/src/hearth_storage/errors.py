@@ -1,0 +1,42 @@
+"""Storage's domain errors (each carries its HTTP status and problem code)."""
+
+from __future__ import annotations
+
+from hearth_platform.errors import Forbidden, NotFound, Unprocessable
+
+
+class MediaNotFound(NotFound):
+    """The media does not exist, or the caller may not see it (the same answer for both)."""
+
+    def __init__(self, media_id: int) -> None:
+        super().__init__(f"Media {media_id} was not found.")
+
+
+class MediaRejected(Unprocessable):
+    """An upload request outside the allowed content types or sizes (422 ``validation_error``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(
+            f"The request is not valid: body.{field}: {message}",
+            errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
+        )
+
+
+class FileUrlRefused(Forbidden):
+    """A local-storage URL that is tampered, malformed or does not match the request (403 ``forbidden``)."""
+
+
+class FileUrlExpired(Forbidden):
+    """A local-storage URL past its expiry (403 ``url_expired``)."""
+
+    code = "url_expired"
+
+    def __init__(self) -> None:
+        super().__init__("The URL has expired; ask the API for a new one.")
+
+
+class FileNotFound(NotFound):
+    """A validly signed download URL for an object that was never uploaded."""
+
+    def __init__(self) -> None:
+        super().__init__("No file has been uploaded for this URL.")

@@ -1,0 +1,61 @@
+"""All of storage's SQL. Reads are batched (ids -> rows), never one query per row."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .models import MEDIA_PENDING, MEDIA_READY, MediaObject
+
+# ids outside PostgreSQL's bigint can never exist; filtering them keeps the query from failing
+_MAX_ID = 2**63 - 1
+
+
+def _valid_ids(ids: Collection[int]) -> list[int]:
+    return sorted({i for i in ids if 0 < i <= _MAX_ID})
+
+
+class MediaRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, owner_id: int, key: str, content_type: str, size_bytes: int) -> MediaObject:
+        media = MediaObject(
+            owner_id=owner_id, key=key, content_type=content_type, size_bytes=size_bytes, status=MEDIA_PENDING
+        )
+        self.session.add(media)
+        self.session.flush()  # assigns id and the server-side defaults
+        return media
+
+    def get(self, media_id: int) -> MediaObject | None:
+        if not _valid_ids([media_id]):
+            return None
+        return self.session.get(MediaObject, media_id)
+
+    def by_ids(
+        self, media_ids: Collection[int], *, owner_id: int | None = None, ready_only: bool = False
+    ) -> list[MediaObject]:
+        ids = _valid_ids(media_ids)
+        if not ids:
+            return []
+        stmt = select(MediaObject).where(MediaObject.id.in_(ids))
+        if owner_id is not None:
+            stmt = stmt.where(MediaObject.owner_id == owner_id)
+        if ready_only:
+            stmt = stmt.where(MediaObject.status == MEDIA_READY)
+        return list(self.session.scalars(stmt))
+
+    def mark_ready(self, media: Sequence[MediaObject]) -> None:
+        """One UPDATE for all of them; the loaded objects are updated in place (no reload)."""
+        if not media:
+            return
+        now = datetime.now(UTC)
+        self.session.execute(
+            update(MediaObject)
+            .where(MediaObject.id.in_([m.id for m in media]), MediaObject.status == MEDIA_PENDING)
+            .values(status=MEDIA_READY, ready_at=now)
+            .execution_options(synchronize_session="evaluate")
+        )

@@ -1,0 +1,189 @@
+"""Storage's rules: media records, upload tickets, confirmation, and cached download URLs.
+
+Download URLs are cached (platform ``Cache``, namespace ``storage.presign``) so that the same URL is
+handed out until it is close to expiry: clients and CDNs can cache the object under it. A URL is only
+ever handed out after the caller's right to see the media was checked (here for ``GET /media/{id}``,
+by the neighbour for the face methods, which take ids the caller already may see).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hearth_platform.cache import Cache
+from hearth_platform.errors import Conflict
+from hearth_platform.metrics import app_metrics
+from hearth_platform.settings import Settings
+
+from .backends import StorageBackend
+from .errors import MediaNotFound, MediaRejected
+from .models import MEDIA_PENDING, MEDIA_READY, MediaObject
+from .ports import MediaAccess
+from .repository import MediaRepository
+from .schemas import ALLOWED_CONTENT_TYPES, Media, MediaUpload, MediaView, UploadInstructions
+
+PRESIGN_CACHE = "storage.presign"
+# A cached URL is handed out again until it is this close to expiry: 10% of its lifetime, at most 5 min.
+MAX_REFRESH_MARGIN_SECONDS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class PresignedUrl:
+    url: str
+    expires_at: datetime
+
+
+class MediaService:
+    """Media records and their URLs. Built per unit of work; never commits."""
+
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        cache: Cache,
+        backend: StorageBackend,
+        access: MediaAccess,
+    ) -> None:
+        self.repo = MediaRepository(session)
+        self.settings = settings
+        self.cache = cache
+        self.backend = backend
+        self.access = access
+
+    # -- uploads ----------------------------------------------------------------------------------
+
+    def create_upload(self, owner_id: int, content_type: str, size_bytes: int) -> MediaUpload:
+        """A pending media record and the signed upload that will fill it."""
+        content_type = content_type.strip().lower()
+        if content_type not in ALLOWED_CONTENT_TYPES:
+            raise MediaRejected("content_type", f"must be one of {', '.join(ALLOWED_CONTENT_TYPES)}")
+        if size_bytes < 1:
+            raise MediaRejected("size_bytes", "must be at least 1 byte")
+        if size_bytes > self.settings.media_max_bytes:
+            raise MediaRejected("size_bytes", f"must be at most {self.settings.media_max_bytes} bytes")
+        key = f"u{owner_id}/{secrets.token_urlsafe(24)}"
+        try:
+            media = self.repo.add(owner_id, key, content_type, size_bytes)
+        except IntegrityError as exc:  # the owner vanished meanwhile (or, never in practice, a key clash)
+            raise Conflict("The media could not be created; please retry.") from exc
+        ticket = self.backend.create_upload(key, content_type, size_bytes)
+        return MediaUpload(
+            media=self._view(media, None),
+            upload=UploadInstructions(
+                url=ticket.url, method="PUT", headers=dict(ticket.headers), expires_at=ticket.expires_at
+            ),
+        )
+
+    # -- GET /media/{id} --------------------------------------------------------------------------
+
+    def get_media(self, viewer_id: int, media_id: int) -> Media:
+        """The media for its owner, or for a viewer who can see a post (or avatar) carrying it; else 404."""
+        media = self.repo.get(media_id)
+        if media is None:
+            raise MediaNotFound(media_id)
+        if media.owner_id != viewer_id and media_id not in self.access.visible_media_ids(viewer_id, [media_id]):
+            raise MediaNotFound(media_id)
+        self._confirm([media])
+        return self._views([media])[media.id]
+
+    # -- download URLs ----------------------------------------------------------------------------
+
+    def get_presigned_url(self, key: str) -> PresignedUrl:
+        """The download URL for ``key``: the cached one until it nears expiry, else a fresh one."""
+        return self.batch_get_presigned_urls([key])[key]
+
+    def batch_get_presigned_urls(self, keys: Iterable[str]) -> dict[str, PresignedUrl]:
+        """Download URLs for many keys: one cache round trip, signing only the misses."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        now = time.time()
+        cached = self.cache.get_many(PRESIGN_CACHE, wanted)
+        out: dict[str, PresignedUrl] = {}
+        for key, value in cached.items():
+            try:
+                expires = float(value["expires"])
+                url = str(value["url"])
+            except (KeyError, TypeError, ValueError):
+                continue  # an entry we do not understand is a miss
+            if expires - now > self._refresh_margin():
+                out[key] = PresignedUrl(url, datetime.fromtimestamp(expires, UTC))
+        misses = [k for k in wanted if k not in out]
+        metric = app_metrics().presign_requests
+        if len(out):
+            metric.labels(result="hit").inc(len(out))
+        if misses:
+            metric.labels(result="miss").inc(len(misses))
+        for key in misses:
+            url, expires_at = self.backend.presign_download(key)
+            out[key] = PresignedUrl(url, expires_at)
+            # kept until it enters the refresh margin, so every read until then gets this same URL
+            keep = int(expires_at.timestamp() - now - self._refresh_margin())
+            if keep > 0:
+                self.cache.set(PRESIGN_CACHE, key, {"url": url, "expires": expires_at.timestamp()}, keep)
+        return out
+
+    def _refresh_margin(self) -> float:
+        return min(MAX_REFRESH_MARGIN_SECONDS, self.settings.media_url_ttl_seconds * 0.1)
+
+    # -- the face for neighbours (posts, identity) ------------------------------------------------
+
+    def owned_media(self, owner_id: int, media_ids: Collection[int]) -> dict[int, MediaView]:
+        """``owner_id``'s media among ``media_ids`` (others' and unknown ids are left out).
+
+        Pending ones are confirmed first (ready once the object is stored with the declared size).
+        """
+        rows = self.repo.by_ids(media_ids, owner_id=owner_id)
+        self._confirm(rows)
+        return self._views(rows)
+
+    def media_views(self, media_ids: Collection[int]) -> dict[int, MediaView]:
+        """Views of media the caller has already been allowed to see (e.g. a page of visible posts).
+
+        One query and one batch of URLs whatever the number of ids; pending media get ``url`` null.
+        """
+        return self._views(self.repo.by_ids(media_ids))
+
+    def is_owned_ready(self, owner_id: int, media_id: int) -> bool:
+        """Whether ``media_id`` is ``owner_id``'s and uploaded (confirming it when still pending)."""
+        rows = self.repo.by_ids([media_id], owner_id=owner_id)
+        self._confirm(rows)
+        return bool(rows) and rows[0].status == MEDIA_READY
+
+    def download_urls(self, media_ids: Collection[int]) -> dict[int, str]:
+        """Download URLs of the ready media among ``media_ids`` the caller may see (e.g. avatars)."""
+        rows = self.repo.by_ids(media_ids, ready_only=True)
+        urls = self.batch_get_presigned_urls(m.key for m in rows)
+        return {m.id: urls[m.key].url for m in rows}
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _confirm(self, rows: Iterable[MediaObject]) -> None:
+        """Pending -> ready for each object now stored with its declared size (one UPDATE for all)."""
+        arrived = [m for m in rows if m.status == MEDIA_PENDING and self.backend.head(m.key) == m.size_bytes]
+        self.repo.mark_ready(arrived)
+
+    def _views(self, rows: Iterable[MediaObject]) -> dict[int, MediaView]:
+        rows = list(rows)
+        urls = self.batch_get_presigned_urls(m.key for m in rows if m.status == MEDIA_READY)
+        return {m.id: self._view(m, urls.get(m.key)) for m in rows}
+
+    @staticmethod
+    def _view(media: MediaObject, url: PresignedUrl | None) -> Media:
+        """The API object; a download URL only for a ready object (null while pending)."""
+        ready = media.status == MEDIA_READY
+        return Media(
+            id=media.id,
+            content_type=media.content_type,
+            size_bytes=media.size_bytes,
+            status=MEDIA_READY if ready else MEDIA_PENDING,
+            url=url.url if ready and url is not None else None,
+            url_expires_at=url.expires_at if ready and url is not None else None,
+        )
