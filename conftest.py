@@ -9,6 +9,7 @@ is shared between tests and concurrent requests see real transactions.
 from __future__ import annotations
 
 import itertools
+import tempfile
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,7 +50,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             with psycopg.connect(admin_dsn, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
-        embedded = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), cleanup="delete")
+        # not under pytest's tmp dir: another pytest run on the machine resets its permissions, and the
+        # server runs as its own system user
+        embedded = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="hearth-test-pg-")), cleanup="delete")
         url = embedded.start()
         try:
             hearth_migrate.upgrade(url)
@@ -75,6 +78,7 @@ def base_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
         data_dir=data_dir,
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
         rate_limit_enabled=False,
+        redis_key_prefix=f"hearth-test-{uuid.uuid4().hex[:8]}:",
         log_level="WARNING",
         log_format="console",
     )

@@ -32,7 +32,14 @@ FAMILIES = ("login", "register", "write", "default")
 class RateLimiter:
     RETRY_SHARED_AFTER_S = 5.0
 
-    def __init__(self, limits: dict[str, str], *, enabled: bool = True, redis_url: str | None = None) -> None:
+    def __init__(
+        self,
+        limits: dict[str, str],
+        *,
+        enabled: bool = True,
+        redis_url: str | None = None,
+        key_prefix: str = "hearth:",
+    ) -> None:
         self.enabled = enabled
         self.items: dict[str, RateLimitItem] = {name: parse(value) for name, value in limits.items()}
         self._memory = FixedWindowRateLimiter(MemoryStorage())

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
 
     # Shared cache and rate-limit counters; unset means in-process.
     redis_url: str | None = None
+    redis_key_prefix: str = "hearth:"  # keys of the cache and rate-limit counters; one per deployment
     # In-process cache when Redis is unset. `hearth serve --workers N` (N > 1) without Redis turns it off:
     # one worker's invalidation cannot reach another worker's memory.
     process_cache: bool = True
