@@ -9,8 +9,8 @@ is shared between tests and concurrent requests see real transactions.
 from __future__ import annotations
 
 import itertools
-import tempfile
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
