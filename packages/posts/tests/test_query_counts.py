@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -38,37 +39,58 @@ def _register(client: TestClient) -> U:
     return U(r.json()["user"]["id"], r.json()["access_token"])
 
 
+def _upload(client: TestClient, user: U, data: bytes = b"\x89PNG\r\n\x1a\n") -> int:
+    """A ready media object of ``user`` (created, uploaded through its signed URL)."""
+    r = client.post(f"{API}/media", json={"content_type": "image/png", "size_bytes": len(data)}, headers=user.headers)
+    assert r.status_code == 201, r.text
+    upload = r.json()["upload"]
+    parts = urlsplit(upload["url"])
+    put = client.put(f"{parts.path}?{parts.query}", content=data, headers=upload["headers"])
+    assert put.status_code in (200, 204), put.text
+    return int(r.json()["media"]["id"])
+
+
 @dataclass
 class Scene:
     viewer: U
     authors: list[U]
-    hub_post: int  # the viewer's post with 100+ comments by distinct authors
+    hub_post: int  # the viewer's post with 100+ comments by distinct authors (all with avatars)
     hub_author: U  # an author whose profile page is read
+    media_post: int  # a tagged post with an image, by an author with an avatar
 
 
 @pytest.fixture(scope="module")
 def scene(client: TestClient) -> Scene:
-    """A viewer connected to 101 authors; each author posts to a tag of their own that holds the viewer,
-    and comments on one hub post; so a page has distinct authors, tags and comments on every item."""
+    """A viewer connected to 101 authors; each author has an avatar and posts, with an image, to a tag of
+    their own that holds the viewer, and comments on one hub post: so a page has distinct authors,
+    avatars, tags, media and comments on every item."""
     viewer = _register(client)
+    avatar = _upload(client, viewer)
+    assert client.patch(f"{API}/users/me", json={"avatar_media_id": avatar}, headers=viewer.headers).status_code == 200
     authors = [_register(client) for _ in range(101)]
+    tags: dict[int, int] = {}
     for a in authors:
         req = client.post(f"{API}/connections/requests", json={"user_id": viewer.id}, headers=a.headers).json()
         assert client.post(f"{API}/connections/requests/{req['id']}/accept", headers=viewer.headers).status_code == 200
-        tag = client.post(f"{API}/tags", json={"name": "close"}, headers=a.headers).json()["id"]
-        assert client.put(f"{API}/tags/{tag}/members/{viewer.id}", headers=a.headers).status_code == 204
-        r = client.post(
-            f"{API}/posts", json={"body": "tagged", "audience": {"type": "tags", "tag_ids": [tag]}}, headers=a.headers
-        )
-        assert r.status_code == 201
-    hub_author = authors[0]
+        tags[a.id] = client.post(f"{API}/tags", json={"name": "close"}, headers=a.headers).json()["id"]
+        assert client.put(f"{API}/tags/{tags[a.id]}/members/{viewer.id}", headers=a.headers).status_code == 204
+        avatar = _upload(client, a)
+        assert client.patch(f"{API}/users/me", json={"avatar_media_id": avatar}, headers=a.headers).status_code == 200
     hub = client.post(
         f"{API}/posts", json={"body": "hub", "audience": {"type": "connections"}}, headers=viewer.headers
     ).json()["id"]
     for a in [viewer, *authors]:
-        pid_comment = client.post(f"{API}/posts/{hub}/comments", json={"body": "c"}, headers=a.headers)
-        assert pid_comment.status_code == 201
-    return Scene(viewer, authors, hub, hub_author)
+        assert client.post(f"{API}/posts/{hub}/comments", json={"body": "c"}, headers=a.headers).status_code == 201
+    # newer than the hub, so every feed page is made of tagged posts with media
+    for a in authors:
+        audience = {"type": "tags", "tag_ids": [tags[a.id]]}
+        r = client.post(
+            f"{API}/posts",
+            json={"body": "tagged", "audience": audience, "media_ids": [_upload(client, a)]},
+            headers=a.headers,
+        )
+        assert r.status_code == 201, r.text
+    return Scene(viewer, authors, hub, authors[0], r.json()["id"])
 
 
 def _count(
@@ -87,7 +109,11 @@ def _count(
 def test_feed_statements(client: TestClient, count_queries: Callable[[], Any], scene: Scene, limit: int) -> None:
     count, n = _count(client, count_queries, f"{API}/feed", scene.viewer.headers, limit)
     assert n == limit
-    assert count == 4  # token, connected ids, the page (visibility, media ids, tag ids), authors
+    body = client.get(f"{API}/feed", params={"limit": limit}, headers=scene.viewer.headers).json()
+    tagged = [p for p in body["items"] if p["body"] == "tagged"]
+    assert tagged and all(p["media"][0]["url"] and p["author"]["avatar_url"] for p in tagged)
+    # token, connected ids, the page (visibility, media ids, tag ids in one), authors, their avatars, media
+    assert count == 6
     assert count <= BUDGET["feed"]
 
 
@@ -101,25 +127,26 @@ def test_feed_tag_filter_statements(
     with count_queries() as q:
         r = client.get(f"{API}/feed", params={"limit": limit, "tag_id": tag["id"]}, headers=scene.viewer.headers)
     assert r.status_code == 200 and len(r.json()["items"]) == limit
-    assert q.count == 5 <= BUDGET["feed"]  # + the tag ownership check
+    assert q.count == 7 <= BUDGET["feed"]  # + the tag ownership check
 
 
 @pytest.mark.parametrize("limit", SIZES)
 def test_comments_statements(client: TestClient, count_queries: Callable[[], Any], scene: Scene, limit: int) -> None:
     count, n = _count(client, count_queries, f"{API}/posts/{scene.hub_post}/comments", scene.viewer.headers, limit)
     assert n == limit
-    assert count == 3
+    assert count == 4  # token, the page and the post's visibility in one, authors, avatars
     assert count <= BUDGET["comments"]
 
 
 @pytest.mark.parametrize("limit", SIZES)
 def test_user_posts_statements(client: TestClient, count_queries: Callable[[], Any], scene: Scene, limit: int) -> None:
     author = scene.hub_author
-    for _ in range(limit):  # make sure the author has enough posts for the page
-        client.post(f"{API}/posts", json={"body": "more", "audience": {"type": "connections"}}, headers=author.headers)
+    for _ in range(limit):  # the author's newest posts, each with an image, fill the page
+        body = {"body": "more", "audience": {"type": "connections"}, "media_ids": [_upload(client, author)]}
+        assert client.post(f"{API}/posts", json=body, headers=author.headers).status_code == 201
     count, n = _count(client, count_queries, f"{API}/users/{author.id}/posts", scene.viewer.headers, limit)
     assert n == limit
-    assert count == 4
+    assert count == 6  # token, the user exists, the page, the author, the avatar, media
     assert count <= BUDGET["user_posts"]
 
 
@@ -129,11 +156,13 @@ def test_digest_statements(client: TestClient, count_queries: Callable[[], Any],
     assert r.status_code == 200
     d = r.json()
     assert len(d["authors"]) == 50 and d["post_count"] >= 101
-    assert q.count == 4 <= BUDGET["digest"]  # token, connected ids, the digest, authors
+    # token, connected ids, the digest (counts and latest posts in one), authors, avatars, media
+    assert q.count == 6 <= BUDGET["digest"]
 
 
 def test_one_post_statements(client: TestClient, count_queries: Callable[[], Any], scene: Scene) -> None:
     with count_queries() as q:
-        r = client.get(f"{API}/posts/{scene.hub_post}", headers=scene.viewer.headers)
-    assert r.status_code == 200
-    assert q.count == 3 <= BUDGET["post"]
+        r = client.get(f"{API}/posts/{scene.media_post}", headers=scene.viewer.headers)
+    assert r.status_code == 200 and r.json()["media"] and r.json()["author"]["avatar_url"]
+    assert r.json()["audience"] == {"type": "limited"}
+    assert q.count == 5 <= BUDGET["post"]  # token, the post, the author, the avatar, media
