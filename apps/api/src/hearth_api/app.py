@@ -43,10 +43,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             cache = RedisCache(settings.redis_url, prefix=settings.redis_key_prefix)
         else:
             cache = MemoryCache() if settings.process_cache else NullCache()
-        limiter = RateLimiter(settings.rate_limits(),
+        limiter = RateLimiter(
+            settings.rate_limits(),
             enabled=settings.rate_limit_enabled,
             redis_url=settings.redis_url,
-            key_prefix=settings.redis_key_prefix,)
+            key_prefix=settings.redis_key_prefix,
+        )
         container = wiring.build_container(settings, cache=cache, extras={Database: database})
         health_checks: dict[str, health.HealthCheck] = {"database": database.ping}
         if isinstance(cache, RedisCache):
