@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from hearth_platform.objects import ConnectionStatus as ConnectionStatus  # the shared API objects
+from hearth_platform.objects import PublicUser as PublicUser
+from hearth_platform.objects import UserSummary as UserSummary
 from hearth_platform.text import plain_text
 
 from .models import TAG_NAME_MAX
@@ -22,24 +25,9 @@ def _utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 """Timestamps go out as RFC 3339 in UTC, whatever the database session's time zone."""
 
-ConnectionStatus = Literal["self", "none", "pending_outgoing", "pending_incoming", "connected"]
 Direction = Literal["incoming", "outgoing"]
 
 UserId = Annotated[int, Field(strict=True)]
-
-
-class UserSummary(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    username: str
-    display_name: str
-    avatar_url: str | None = None
-
-
-class PublicUser(UserSummary):
-    bio: str | None = None
-    connection_status: ConnectionStatus
 
 
 class UserRef(BaseModel):

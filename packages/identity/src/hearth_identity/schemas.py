@@ -8,11 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from hearth_platform.objects import ConnectionStatus as ConnectionStatus  # the shared API objects
+from hearth_platform.objects import PublicUser as PublicUser
+from hearth_platform.objects import UserProfile as UserProfile
+from hearth_platform.objects import UserSummary as UserSummary
 from hearth_platform.text import plain_text
 
 from .text import USERNAME_PATTERN, has_surrogates, is_valid_email
-
-ConnectionStatus = Literal["self", "none", "pending_outgoing", "pending_incoming", "connected"]
 
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 500
@@ -21,25 +23,6 @@ _RAW_FACTOR = 8
 
 
 # --- objects -----------------------------------------------------------------------------------
-
-
-class UserSummary(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    username: str
-    display_name: str
-    avatar_url: str | None
-
-
-class UserProfile(UserSummary):
-    """A summary plus the bio: what neighbours need to show a ``PublicUser``."""
-
-    bio: str
-
-
-class PublicUser(UserProfile):
-    connection_status: ConnectionStatus
 
 
 class Me(PublicUser):

@@ -29,12 +29,13 @@ def strip_tags(text: str) -> str:
 
 def remove_controls(text: str, *, keep_newlines: bool = False) -> str:
     """Drop control characters (NUL included), lone surrogates (PostgreSQL cannot store them) and bidi
-    overrides. Multi-line text keeps its newlines and loses other controls; single-line text turns every
-    control character (tabs and newlines included) into a space, so words stay apart."""
+    overrides: each control character becomes a space, so words stay apart (multi-line text keeps its
+    newlines)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").translate(_INVISIBLE)
-    if keep_newlines:
-        return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs"))
-    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
+    return "".join(
+        ch if (ch == "\n" and keep_newlines) or unicodedata.category(ch) not in ("Cc", "Cs") else " "
+        for ch in text
+    )
 
 
 def plain_text(text: str, *, multiline: bool = False) -> str:

@@ -7,29 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hearth_platform.objects import Media as Media  # the shared API objects
+from hearth_platform.objects import UserSummary as UserSummary
+
 BODY_MAX = 5000
 COMMENT_MAX = 2000
 RAW_BODY_MAX = 20_000  # before sanitising; the limit is checked again on the sanitised text
-
-
-class UserSummary(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    username: str
-    display_name: str
-    avatar_url: str | None = None
-
-
-class Media(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    content_type: str
-    size_bytes: int
-    status: Literal["pending", "ready"]
-    url: str | None
-    url_expires_at: datetime | None
 
 
 class ConnectionsAudience(BaseModel):

@@ -7,20 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hearth_platform.objects import Media as Media  # the shared API objects
+
 ALLOWED_CONTENT_TYPES: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4")
 
 ContentType = Literal["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"]
-
-
-class Media(BaseModel):
-    """A media object as the API shows it; ``url`` is a time-limited download URL (null while pending)."""
-
-    id: int
-    content_type: str
-    size_bytes: int
-    status: Literal["pending", "ready"]
-    url: str | None = None
-    url_expires_at: datetime | None = None
 
 
 MediaView = Media
