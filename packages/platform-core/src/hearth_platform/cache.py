@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from cachetools import TTLCache
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from .metrics import app_metrics
 
@@ -198,24 +196,3 @@ class RedisCache:
     def close(self) -> None:
         self._redis.close()
 
-
-_PENDING = "hearth_cache_invalidations"
-
-
-def invalidate(session: Session, cache: Cache, name: str, *keys: str) -> None:
-    """Drop cache entries now and again once the unit of work has committed.
-
-    The second delete closes the window in which a concurrent request, reading the database before
-    this transaction commits, could put the old value back into the cache.
-    """
-    cache.delete(name, *keys)
-    pending: list[tuple[Cache, str, tuple[str, ...]]] | None = session.info.get(_PENDING)
-    if pending is None:
-        pending = session.info[_PENDING] = []
-
-        def _after_commit(sess: Session) -> None:
-            for c, n, ks in sess.info.pop(_PENDING, []):
-                c.delete(n, *ks)
-
-        event.listen(session, "after_commit", _after_commit, once=True)
-    pending.append((cache, name, tuple(keys)))
