@@ -82,7 +82,7 @@ class PageRequest:
         return None if values is None else self.codec.encode(kind, values)
 
 
-def _page_request(
+async def _page_request(  # async: no I/O, so no thread hop
     request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1-100).")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512, description="Opaque cursor from a previous page.")] = None,

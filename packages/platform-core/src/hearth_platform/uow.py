@@ -33,7 +33,8 @@ UnitOfWork = Annotated[UnitOfWorkContext, Depends(_unit_of_work, scope="function
 def provide(service_type: type[T] | Any) -> Callable[..., T]:
     """A dependency that resolves ``service_type`` from the app's container with this request's session."""
 
-    def _dependency(request: Request, uow: UnitOfWork) -> T:
+    # async: building the service is pure CPU, so it runs on the event loop without a thread hop
+    async def _dependency(request: Request, uow: UnitOfWork) -> T:
         return request.app.state.container.resolve(service_type, session=uow.session)  # type: ignore[no-any-return]
 
     _dependency.__name__ = f"provide_{getattr(service_type, '__name__', 'service')}"
