@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Literal
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 from hearth_platform.metrics import metrics_registry
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("hearth.health")
 
 HealthCheck = Callable[[], float | None]
 
@@ -46,10 +48,11 @@ def _run_checks(checks: dict[str, HealthCheck]) -> tuple[bool, dict[str, dict[st
 
 
 def _reason(exc: Exception) -> str:
+    # The answer is public: only the kind of failure. The message (which names hosts, ports, socket paths
+    # or endpoints) goes to the log, for the operator.
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    # keep it short and free of connection strings
-    text = text.split("@")[-1][:120]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    log.warning("readiness check failed: %s: %s", type(exc).__name__, text.split("@")[-1][:300])
+    return type(exc).__name__
 
 
 @router.get("/health/ready")

@@ -46,7 +46,11 @@ class RateLimiter:
         self._shared: FixedWindowRateLimiter | None = None
         self._shared_storage: Storage | None = None
         if redis_url:
-            self._shared_storage = storage_from_string(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+            # counters live under this deployment's prefix (``<prefix>ratelimit:...``), like its cache keys:
+            # two deployments on one Redis must neither share counters nor clear each other's on reset()
+            self._shared_storage = storage_from_string(
+                redis_url, key_prefix=f"{key_prefix}ratelimit", socket_connect_timeout=0.5, socket_timeout=0.5
+            )
             self._shared = FixedWindowRateLimiter(self._shared_storage)
         self._shared_down_until = 0.0
         self._lock = threading.Lock()

@@ -153,12 +153,24 @@ class PostsRepository:
         stmt = stmt.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)
         return [self._to_post(r) for r in self.session.execute(stmt)]
 
+    def _lock_post(self, post_id: int, *, key_share: bool = False) -> bool:
+        """Lock the post's row in a statement of its own, without the visibility predicate.
+
+        Under READ COMMITTED a statement that locks or updates a row another transaction has just changed
+        re-checks its WHERE clause on the new row, but its subqueries (the post's audience tags) still read
+        the statement's older snapshot: a post whose audience just went from connections to tags would be
+        judged by its new type and its old tags, and answer 404 to a viewer who sees it before and after.
+        Locked first, the row is then judged by the next statement, on one fresh and consistent snapshot.
+        """
+        stmt = select(Post.id).where(Post.id == post_id).with_for_update(key_share=key_share)
+        return self.session.execute(stmt).first() is not None
+
     def lock_visible(self, viewer_id: int, post_id: int) -> tuple[int, int] | None:
         """(id, author_id) of a visible post, locked for the change that follows."""
+        if not self._lock_post(post_id):
+            return None
         row = self.session.execute(
-            select(Post.id, Post.author_id)
-            .where(Post.id == post_id, self.visible_to(viewer_id))
-            .with_for_update(of=Post)
+            select(Post.id, Post.author_id).where(Post.id == post_id, self.visible_to(viewer_id))
         ).one_or_none()
         return (row.id, row.author_id) if row else None
 
@@ -297,6 +309,8 @@ class PostsRepository:
 
     def add_comment(self, viewer_id: int, post_id: int, body: str) -> CommentRow | None:
         """Count and insert the comment if the post is visible to its author (``None`` otherwise)."""
+        if not self._lock_post(post_id, key_share=True):  # see _lock_post: judged after the lock, not during
+            return None
         counted = self.session.execute(
             update(Post)
             .where(Post.id == post_id, self.visible_to(viewer_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hearth_platform.errors import Forbidden, NotFound, Unprocessable
+from hearth_platform.errors import Forbidden, NotFound, ServiceUnavailable, Unprocessable
 
 
 class MediaNotFound(NotFound):
@@ -40,3 +40,10 @@ class FileNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("No file has been uploaded for this URL.")
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The object store cannot be reached (or answers with a server error): 503, try again shortly."""
+
+    def __init__(self) -> None:
+        super().__init__("Media storage is temporarily unavailable; please retry.", headers={"Retry-After": "5"})

@@ -14,6 +14,7 @@ from typing import Any
 from hearth_platform.settings import Settings
 
 from .backends import UPLOAD_URL_TTL_SECONDS, UploadTicket, valid_key
+from .errors import StorageUnavailable
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 
@@ -93,7 +94,7 @@ class S3Backend:
         return url, now + timedelta(seconds=self.download_ttl)
 
     def head(self, key: str) -> int | None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         _check_key(key)
         try:
@@ -101,7 +102,11 @@ class S3Backend:
         except ClientError as exc:
             if str(exc.response.get("Error", {}).get("Code")) in _NOT_FOUND:
                 return None
+            if int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500:
+                raise StorageUnavailable() from exc
             raise
+        except BotoCoreError as exc:  # unreachable, refused, timed out, connection dropped: a 503, not a 500
+            raise StorageUnavailable() from exc
         return int(response["ContentLength"])
 
     def check(self) -> float:
