@@ -195,4 +195,3 @@ class RedisCache:
 
     def close(self) -> None:
         self._redis.close()
-

@@ -178,8 +178,16 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 422, "validation_error", detail, extra={"errors": errors})
 
 
+_UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 for a body json.loads cannot take
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        # invalid UTF-8 or nesting too deep to decode: malformed JSON like any other, so 422 (API.md)
+        msg = "The body is not valid JSON text (UTF-8, nested at most ~1000 deep)."
+        error = {"loc": ["body"], "msg": msg, "type": "json_invalid"}
+        return problem_response(request, 422, "validation_error", msg, extra={"errors": [error]})
     code = _HTTP_CODES.get(exc.status_code, "error")
     detail = exc.detail if isinstance(exc.detail, str) else None
     if exc.status_code == 404 and detail == "Not Found":

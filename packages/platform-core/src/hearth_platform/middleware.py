@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import re
@@ -244,17 +246,33 @@ class _BodyLimit:
 
 
 class SecurityHeadersMiddleware:
-    """Headers suited to a JSON API; authenticated responses are never stored by caches."""
+    """Headers suited to a JSON API; authenticated responses are never stored by caches.
 
+    The docs page gets the only CSP that lets anything run: its scripts and styles from the CDN, and its
+    one inline script by hash (no ``'unsafe-inline'``), read from the page itself, which is buffered to
+    hash it (a few KB; only on the docs paths).
+    """
+
+    DOCS_PATHS = ("/docs", "/redoc")
     DOCS_CSP = (
-        b"default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+        b"default-src 'none'; script-src 'self' https://cdn.jsdelivr.net%s; "
         b"style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-        b"connect-src 'self'; frame-ancestors 'none'"
+        b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
     API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+    _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    @classmethod
+    def docs_csp(cls, page: bytes) -> bytes:
+        """The docs CSP, allowing exactly the page's own inline scripts (by their SHA-256)."""
+        hashes = b"".join(
+            b" 'sha256-" + base64.b64encode(hashlib.sha256(script).digest()) + b"'"
+            for script in cls._INLINE_SCRIPT.findall(page)
+        )
+        return cls.DOCS_CSP % hashes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -262,19 +280,45 @@ class SecurityHeadersMiddleware:
             return
         path: str = scope.get("path", "")
         authenticated = _header(scope, b"authorization") is not None
-        csp = self.DOCS_CSP if path in ("/docs", "/redoc") else self.API_CSP
 
-        async def send_with_headers(message: Message) -> None:
+        def with_headers(message: Message, csp: bytes) -> Message:
+            headers = list(message.get("headers", []))
+            names = {k.lower() for k, _ in headers}
+            headers.append((b"x-content-type-options", b"nosniff"))
+            headers.append((b"x-frame-options", b"DENY"))
+            headers.append((b"referrer-policy", b"no-referrer"))
+            headers.append((b"content-security-policy", csp))
+            if b"cache-control" not in names and (authenticated or path.startswith("/api/")):
+                headers.append((b"cache-control", b"no-store"))
+            return {**message, "headers": headers}
+
+        if path not in self.DOCS_PATHS:
+
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message = with_headers(message, self.API_CSP)
+                await send(message)
+
+            await self.app(scope, receive, send_with_headers)
+            return
+
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def send_docs(message: Message) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {k.lower() for k, _ in headers}
-                headers.append((b"x-content-type-options", b"nosniff"))
-                headers.append((b"x-frame-options", b"DENY"))
-                headers.append((b"referrer-policy", b"no-referrer"))
-                headers.append((b"content-security-policy", csp))
-                if b"cache-control" not in names and (authenticated or path.startswith("/api/")):
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
+                start = message
+                return
+            if message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                page = b"".join(chunks)
+                await send(with_headers(start, self.docs_csp(page)))
+                start = None
+                await send({"type": "http.response.body", "body": page})
+                return
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_docs)

@@ -33,8 +33,7 @@ def remove_controls(text: str, *, keep_newlines: bool = False) -> str:
     newlines)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").translate(_INVISIBLE)
     return "".join(
-        ch if (ch == "\n" and keep_newlines) or unicodedata.category(ch) not in ("Cc", "Cs") else " "
-        for ch in text
+        ch if (ch == "\n" and keep_newlines) or unicodedata.category(ch) not in ("Cc", "Cs") else " " for ch in text
     )
 
 
