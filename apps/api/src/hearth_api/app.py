@@ -19,7 +19,7 @@ from hearth_platform.pagination import CursorCodec
 from hearth_platform.ratelimit import RateLimiter
 from hearth_platform.settings import Settings
 
-from . import health, migrate, wiring
+from . import health, migrate, openapi, wiring
 
 log = logging.getLogger("hearth.app")
 
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         openapi_url="/openapi.json",
     )
     install_http(app, settings)
+    openapi.install_openapi(app)  # every operation declares its problem+json errors
 
     api = APIRouter(prefix="/api/v1")
     for router in wiring.routers():

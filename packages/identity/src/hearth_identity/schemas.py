@@ -119,7 +119,7 @@ class UpdateMeRequest(BaseModel):
     # Present means "set it": documented as non-null, and null is refused below.
     display_name: Annotated[DisplayName | None, WithJsonSchema(_DISPLAY_NAME_SCHEMA)] = None
     bio: Annotated[Bio | None, WithJsonSchema(_BIO_SCHEMA)] = None
-    avatar_media_id: int | None = None
+    avatar_media_id: Annotated[int, Field(strict=True)] | None = None  # a JSON integer, not "5" or true
 
     @field_validator("display_name", "bio", mode="before")
     @classmethod

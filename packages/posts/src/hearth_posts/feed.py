@@ -71,6 +71,10 @@ class FeedService:
         rows = self.repo.page(
             viewer_id, [PostTable.author_id == user_id, self.repo.visible_to(viewer_id)], after, page.limit + 1
         )
+        # A user who blocked the viewer does not exist for them (as GET /users/{id} answers 404). A block ends
+        # the connection, so such a page is always empty: the block is looked up only for empty pages.
+        if not rows and user_id != viewer_id and user_id in self.graph.blocker_ids(viewer_id):
+            raise NotFound(f"User {user_id} was not found.")
         return self._page(rows, page, kind, viewer_id)
 
     def digest(self, viewer_id: int, since: datetime | None) -> Digest:

@@ -58,6 +58,10 @@ class AudienceGraph(Protocol):
         """Which of ``tag_ids`` belong to ``owner_id``."""
         ...
 
+    def blocker_ids(self, user_id: int) -> set[int]:
+        """Ids of the users who have blocked ``user_id``."""
+        ...
+
 
 class UserDirectory(Protocol):
     """Batched reads of users (identity provides it)."""

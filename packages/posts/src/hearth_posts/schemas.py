@@ -25,7 +25,7 @@ class TagsAudience(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["tags"]
-    tag_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=20)
+    tag_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1, strict=True)]] = Field(min_length=1, max_length=20)
 
     @field_validator("tag_ids")
     @classmethod
@@ -48,7 +48,7 @@ class PostCreate(BaseModel):
 
     body: str = Field(min_length=1, max_length=RAW_BODY_MAX)
     audience: AudienceIn
-    media_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(default_factory=list, max_length=4)
+    media_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1, strict=True)]] = Field(default_factory=list, max_length=4)
 
     @field_validator("media_ids")
     @classmethod

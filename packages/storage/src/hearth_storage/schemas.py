@@ -22,7 +22,7 @@ class MediaUploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     content_type: ContentType = Field(description="One of image/jpeg, image/png, image/gif, image/webp, video/mp4.")
-    size_bytes: int = Field(ge=1, description="The exact size of the file to upload, in bytes.")
+    size_bytes: int = Field(ge=1, strict=True, description="The exact size of the file to upload, in bytes.")
 
     @field_validator("content_type", mode="before")
     @classmethod

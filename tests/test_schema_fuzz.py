@@ -1,0 +1,385 @@
+"""Schema fuzzing: schemathesis against the app's own OpenAPI document, every operation, authenticated.
+
+Each operation is one test. Before it runs, a fresh user (whose token every request carries) gets a
+small world of real objects around a shared cast of other users: connections (one in a tag, one in
+none), pending requests both ways, blocks both ways, tags, posts of both audiences (theirs, a
+connection's, a stranger's), comments and media (uploaded and pending). Path ids, ``tag_id`` in the
+query and the ids in request bodies are drawn half of the time from those objects (only in place of a
+valid id, so a negative case stays negative), so requests hit things that exist, things the caller
+may not see and things that do not exist.
+
+Two schemathesis phases run, derandomised: coverage (each boundary value and each broken constraint
+once) and fuzzing (positive and negative cases, at most ``MAX_EXAMPLES`` per operation). Requests go
+in-process through the session's ``TestClient`` (no network). Every response is checked: no 5xx, every
+schema-violating request refused with a 4xx, a status the operation documents, a documented content
+type, a body that matches its schema (problem+json errors included) and the documented headers.
+``test_every_operation_was_fuzzed`` prints the numbers (``-v`` for each operation's statuses).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import hypothesis.strategies as st
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from pydantic import SecretStr
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from hearth_api import create_app
+from hearth_platform.settings import Settings
+
+API = "/api/v1"
+MAX_EXAMPLES = 50
+SEED = 20261128
+CHECKS = [
+    not_a_server_error,
+    negative_data_rejection,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+def _served_schema() -> dict[str, Any]:
+    """The document the app serves (built without starting it: nothing connects)."""
+    settings = Settings(_env_file=None, secret_key=SecretStr("x" * 40))
+    return create_app(settings, configure_logs=False).openapi()
+
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": SEED,
+        "generation": {
+            "mode": "all",
+            "max-examples": MAX_EXAMPLES,
+            "deterministic": True,
+            "with-security-parameters": False,  # every request carries the world's token (401s are tested apart)
+        },
+        "phases": {
+            "examples": {"enabled": False},
+            "coverage": {"enabled": True},  # boundary values and each constraint broken, once each
+            "stateful": {"enabled": False},
+            "fuzzing": {"enabled": True},
+        },
+        "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
+    }
+)
+schema = schemathesis.openapi.from_dict(_served_schema(), config=CONFIG)
+
+
+def _labels() -> list[str]:
+    labels = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()  # the served schema must be valid (test_openapi_snapshot says why not)
+        labels.append(f"{result.ok().method.upper()} {result.ok().path}")
+    return sorted(labels)
+
+
+OPERATIONS = _labels()
+FUZZED: Counter[str] = Counter()
+STATUSES: dict[str, Counter[int]] = {}
+
+
+# -- the world a fuzzed operation runs in ------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    token: str
+    pools: dict[str, list[int]] = field(default_factory=dict)
+
+
+CURRENT: list[World] = []  # the world of the operation being fuzzed (hooks read it while drawing cases)
+
+
+def _pool(name: str) -> list[int]:
+    return CURRENT[-1].pools.get(name, []) if CURRENT else []
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**63
+
+
+def _maybe_real(value: Any, pool: list[int]) -> st.SearchStrategy[Any]:
+    """The generated value or, as often, one of the real ids: only in place of a valid id, so that a
+    negative case (a string, a float, 0 ...) stays negative."""
+    return st.one_of(st.just(value), st.sampled_from(pool)) if pool and _is_id(value) else st.just(value)
+
+
+_PATH_POOLS = {
+    "post_id": "posts",
+    "comment_id": "comments",
+    "user_id": "users",
+    "tag_id": "tags",
+    "request_id": "requests",
+    "media_id": "media",
+}
+_BODY_POOLS = {"user_id": "users", "avatar_media_id": "media"}
+_BODY_LIST_POOLS = {"media_ids": "media", "tag_ids": "tags"}
+
+
+@schema.hook
+def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> st.SearchStrategy[Any]:
+    if not isinstance(path_parameters, dict):
+        return st.just(path_parameters)
+    return st.fixed_dictionaries(
+        {name: _maybe_real(value, _pool(_PATH_POOLS.get(name, ""))) for name, value in path_parameters.items()}
+    )
+
+
+@schema.hook
+def flatmap_query(context: Any, query: dict[str, Any] | None) -> st.SearchStrategy[Any]:
+    if not isinstance(query, dict) or "tag_id" not in query:
+        return st.just(query)
+    return st.fixed_dictionaries(
+        {k: _maybe_real(v, _pool("tags")) if k == "tag_id" else st.just(v) for k, v in query.items()}
+    )
+
+
+def _real_list(value: Any, pool: list[int]) -> st.SearchStrategy[Any]:
+    """Likewise for a list of ids (``tag_ids``, ``media_ids``): 1-3 real ones in place of a valid list."""
+    if not pool or not isinstance(value, list) or not 1 <= len(value) <= 4 or not all(map(_is_id, value)):
+        return st.just(value)
+    return st.one_of(
+        st.just(value), st.lists(st.sampled_from(pool), min_size=1, max_size=min(3, len(pool)), unique=True)
+    )
+
+
+def _real_body(body: Any) -> st.SearchStrategy[Any]:
+    if not isinstance(body, dict):
+        return st.just(body)
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for key, value in body.items():
+        if key in _BODY_POOLS:
+            fields[key] = _maybe_real(value, _pool(_BODY_POOLS[key]))
+        elif key in _BODY_LIST_POOLS:
+            fields[key] = _real_list(value, _pool(_BODY_LIST_POOLS[key]))
+        elif key == "email" and isinstance(value, str) and len(value) <= 254:  # register: a valid, unused one
+            fields[key] = st.one_of(st.just(value), st.uuids().map(lambda u: f"fz{u.hex[:16]}@example.com"))
+        elif key == "audience":
+            fields[key] = _real_body(value)
+        else:
+            fields[key] = st.just(value)
+    return st.fixed_dictionaries(fields)
+
+
+@schema.hook
+def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
+    return _real_body(body)
+
+
+class Api:
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def user(self) -> tuple[int, dict[str, str]]:
+        name = f"fz{uuid.uuid4().hex[:12]}"
+        r = self.client.post(
+            f"{API}/auth/register",
+            json={
+                "username": name,
+                "email": f"{name}@example.com",
+                "password": "correct horse battery",
+                "display_name": name,
+            },
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["user"]["id"], {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    def call(self, method: str, path: str, headers: dict[str, str], expect: int, **kwargs: Any) -> Any:
+        r = self.client.request(method, f"{API}{path}", headers=headers, **kwargs)
+        assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
+        return r.json() if r.content else None
+
+    def connect(self, a: dict[str, str], b: dict[str, str], b_id: int) -> None:
+        req = self.call("POST", "/connections/requests", a, 201, json={"user_id": b_id})
+        self.call("POST", f"/connections/requests/{req['id']}/accept", b, 200)
+
+    def post(self, author: dict[str, str], audience: dict[str, Any]) -> int:
+        return int(
+            self.call("POST", "/posts", author, 201, json={"body": "hello <b>world</b>", "audience": audience})["id"]
+        )
+
+    def comment(self, author: dict[str, str], post_id: int) -> int:
+        return int(self.call("POST", f"/posts/{post_id}/comments", author, 201, json={"body": "nice"})["id"])
+
+    def media(self, owner: dict[str, str], upload: bool) -> int:
+        created = self.call("POST", "/media", owner, 201, json={"content_type": "image/png", "size_bytes": 4})
+        if upload:
+            up = created["upload"]
+            parts = urlsplit(up["url"])
+            r = self.client.request(
+                up["method"], f"{parts.path}?{parts.query}", content=b"\x89PNG", headers=up["headers"]
+            )
+            assert r.status_code == 200, r.text
+        return int(created["media"]["id"])
+
+
+@dataclass
+class Cast:
+    """The other users, shared by every operation's world (whatever the fuzzed user does touches only
+    the fuzzed user's own relations and objects): their ids, tokens and objects."""
+
+    ids: dict[str, int]
+    headers: dict[str, dict[str, str]]
+    posts: list[int]
+    comments: list[int]
+    tag: int
+    media: int
+    request: int
+
+
+def build_cast(client: TestClient) -> Cast:
+    api = Api(client)
+    ids: dict[str, int] = {}
+    headers: dict[str, dict[str, str]] = {}
+    for role in ("friend", "other", "stranger", "blocked", "blocker", "asker", "asked"):
+        ids[role], headers[role] = api.user()
+    friend, stranger, other = headers["friend"], headers["stranger"], headers["other"]
+    api.connect(friend, stranger, ids["stranger"])
+    foreign_request = api.call("POST", "/connections/requests", stranger, 201, json={"user_id": ids["other"]})["id"]
+    their_tag = api.call("POST", "/tags", friend, 201, json={"name": "close friends"})["id"]
+    api.call("PUT", f"/tags/{their_tag}/members/{ids['stranger']}", friend, 204)
+    their_media = api.media(friend, upload=True)
+    posts = [
+        api.post(friend, {"type": "connections"}),
+        api.post(friend, {"type": "tags", "tag_ids": [their_tag]}),  # never visible to the fuzzed user
+        api.post(stranger, {"type": "connections"}),  # never visible to the fuzzed user
+        api.post(other, {"type": "connections"}),
+    ]
+    api.call(
+        "POST",
+        "/posts",
+        friend,
+        201,
+        json={"body": "with a picture", "audience": {"type": "connections"}, "media_ids": [their_media]},
+    )
+    comments = [api.comment(friend, posts[0]), api.comment(stranger, posts[2])]
+    return Cast(ids, headers, posts, comments, their_tag, their_media, foreign_request)
+
+
+def build_world(client: TestClient, cast: Cast) -> World:
+    """A fresh user, connected to ``friend`` (in a tag) and ``other`` (in none), with a pending request
+    each way, a block each way, tags, media (uploaded and pending), posts of both audiences, comments."""
+    api = Api(client)
+    me_id, me = api.user()
+    c = cast.ids
+    api.connect(me, cast.headers["friend"], c["friend"])
+    api.connect(cast.headers["other"], me, me_id)
+    incoming = api.call("POST", "/connections/requests", cast.headers["asker"], 201, json={"user_id": me_id})["id"]
+    outgoing = api.call("POST", "/connections/requests", me, 201, json={"user_id": c["asked"]})["id"]
+    api.call("POST", "/blocks", me, 204, json={"user_id": c["blocked"]})
+    api.call("POST", "/blocks", cast.headers["blocker"], 204, json={"user_id": me_id})
+    my_tag = api.call("POST", "/tags", me, 201, json={"name": "family"})["id"]
+    empty_tag = api.call("POST", "/tags", me, 201, json={"name": "empty"})["id"]
+    api.call("PUT", f"/tags/{my_tag}/members/{c['friend']}", me, 204)
+    ready = api.media(me, upload=True)
+    pending = api.media(me, upload=False)
+    mine = [api.post(me, {"type": "connections"}), api.post(me, {"type": "tags", "tag_ids": [my_tag]})]
+    comments = [api.comment(cast.headers["friend"], mine[0]), api.comment(me, cast.posts[0]), api.comment(me, mine[1])]
+    return World(
+        token=me["Authorization"],
+        pools={
+            "users": [me_id, *c.values()],
+            "posts": [*mine, *cast.posts],
+            "comments": [*comments, *cast.comments],
+            "tags": [my_tag, empty_tag, cast.tag],
+            "requests": [incoming, outgoing, cast.request],
+            "media": [ready, pending, cast.media],
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def cast(client: TestClient) -> Cast:
+    return build_cast(client)
+
+
+@pytest.fixture
+def world(client: TestClient, cast: Cast) -> Iterator[World]:
+    w = build_world(client, cast)
+    CURRENT.append(w)
+    try:
+        yield w
+    finally:
+        CURRENT.remove(w)
+
+
+# -- the fuzzing -------------------------------------------------------------------------------------------
+
+
+def _send(client: TestClient, case: Any, token: str) -> Any:
+    kwargs = case.as_transport_kwargs(base_url="http://testserver")
+    parts = urlsplit(kwargs["url"])
+    headers = {**(kwargs.get("headers") or {}), "Authorization": token}
+    request: dict[str, Any] = {"headers": headers, "params": kwargs.get("params") or None}
+    if "json" in kwargs:
+        request["json"] = kwargs["json"]
+    elif kwargs.get("data") is not None:
+        request["content"] = kwargs["data"]
+    if kwargs.get("cookies"):
+        request["cookies"] = kwargs["cookies"]
+    return client.request(kwargs["method"], parts.path, **request)
+
+
+@schema.parametrize()
+@settings(  # the world is built once per operation, on purpose: its examples share it
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ]
+)
+def test_every_operation_answers_as_documented(case: Any, client: TestClient, world: World) -> None:
+    label = f"{case.method.upper()} {case.path}"
+    FUZZED[label] += 1
+    response = _send(client, case, world.token)
+    STATUSES.setdefault(label, Counter())[response.status_code] += 1
+    case.validate_response(response, checks=CHECKS)
+
+
+def test_every_operation_was_fuzzed(request: pytest.FixtureRequest) -> None:
+    """Runs after the fuzzing above: each of its selected operations ran examples. Prints the numbers."""
+    selected = [
+        item
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_every_operation_answers_as_documented"
+    ]
+    if not selected:
+        pytest.skip("the fuzzing test was not selected")
+    assert len(OPERATIONS) >= 36, OPERATIONS
+    missing = [op for op in OPERATIONS if FUZZED[op] == 0]
+    if len(selected) >= len(OPERATIONS):  # the whole schema was selected
+        assert not missing, f"operations never fuzzed: {missing}"
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [
+        f"schema fuzzing: {sum(1 for op in OPERATIONS if FUZZED[op])} operations, {sum(FUZZED.values())} examples "
+        f"(coverage phase + at most {MAX_EXAMPLES} fuzzed per operation; "
+        f"min {min(FUZZED[op] for op in OPERATIONS)}, max {max(FUZZED[op] for op in OPERATIONS)})"
+    ]
+    for op in OPERATIONS:
+        statuses = " ".join(f"{s}x{n}" for s, n in sorted(STATUSES.get(op, Counter()).items()))
+        lines.append(f"  {FUZZED[op]:3d}  {op}  [{statuses}]")
+    if reporter is not None:
+        for line in lines if request.config.option.verbose > 0 else lines[:1]:
+            reporter.write_line(line)
+    print("\n".join(lines))
