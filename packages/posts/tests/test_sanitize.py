@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from html.parser import HTMLParser
 
 import pytest
@@ -66,3 +67,22 @@ def test_only_allowed_tags_attributes_and_schemes_survive(nasty: str) -> None:
                 assert (value or "").split(":", 1)[0] in {"http", "https", "mailto"}
             if name == "rel":
                 assert value == "nofollow noopener"
+
+
+def test_concurrent_requests_never_get_each_others_text() -> None:
+    """Handlers run in a thread pool: sanitising must be thread-safe (a shared bleach Cleaner is not)."""
+    wrong: list[str] = []
+
+    def work(i: int) -> None:
+        for j in range(300):
+            out = sanitize_html(f"<b>t{i}-{j}</b> https://example.com/{i}/{j}")
+            url = f"https://example.com/{i}/{j}"
+            if out != f'<b>t{i}-{j}</b> <a href="{url}" rel="nofollow noopener">{url}</a>':
+                wrong.append(out)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []

@@ -1,4 +1,4 @@
-"""The ``hearth`` command: serve, migrate, openapi (and seed, once the benchmark lands)."""
+"""The ``hearth`` command: serve, migrate, seed, openapi."""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log=False,
             proxy_headers=args.proxy_headers,
             timeout_graceful_shutdown=10,
+            # a spawned worker answers the supervisor's ping only once it has re-imported this module (and
+            # with it the whole app): on a busy host that takes longer than uvicorn's 5 s default, and the
+            # supervisor would kill and respawn every worker forever
+            timeout_worker_healthcheck=30,
         )
     except KeyboardInterrupt:
         pass  # Ctrl-C: uvicorn has already shut down gracefully and re-raised the signal
@@ -76,6 +80,39 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             migrate.downgrade(url, args.revision)
         else:
             migrate.upgrade(url, args.revision)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import seed
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.env == "production":
+        print("hearth seed: refusing to run with HEARTH_ENV=production (it replaces the data)", file=sys.stderr)
+        return 2
+    url, embedded = _database_url(settings)
+    options = seed.SeedOptions(
+        users=args.users,
+        posts=args.posts,
+        comments=args.comments,
+        seed=args.seed,
+        days=args.days,
+        tokens=args.tokens,
+        tokens_file=Path(args.tokens_file),
+        reset=args.reset,
+        now=seed.now_arg(args.now) if args.now else None,
+    )
+    try:
+        seed.run(url, options)
+    except seed.SeedError as exc:
+        print(f"hearth seed: {exc}", file=sys.stderr)
+        return 2
     finally:
         if embedded is not None:
             embedded.stop()
@@ -109,6 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("revision", nargs="?", default="head")
     mig.add_argument("--down", action="store_true", help="downgrade to REVISION instead")
     mig.set_defaults(func=cmd_migrate)
+
+    sd = sub.add_parser("seed", help="load a realistic, deterministic benchmark dataset (migrates first)")
+    sd.add_argument("--users", type=int, default=20_000)
+    sd.add_argument("--posts", type=int, default=1_000_000)
+    sd.add_argument("--comments", type=int, default=2_000_000)
+    sd.add_argument("--seed", type=int, default=42)
+    sd.add_argument("--days", type=int, default=90, help="posts spread over this many days up to --now")
+    sd.add_argument("--tokens", type=int, default=2_000, help="users given a bearer token (plus growth viewers)")
+    sd.add_argument("--tokens-file", default=".hearth/seed-tokens.json", help="where the tokens are written")
+    sd.add_argument("--now", help="ISO time the dataset ends at (default: the current minute)")
+    sd.add_argument("--reset", action="store_true", help="replace whatever the database holds")
+    sd.set_defaults(func=cmd_seed)
 
     oa = sub.add_parser("openapi", help="print the OpenAPI schema as JSON")
     oa.add_argument("--indent", action="store_true")

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     # Database: unset means an embedded PostgreSQL under data_dir (development only).
     database_url: str | None = None
     data_dir: Path = Path(".hearth")
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
 
     # Shared cache and rate-limit counters; unset means in-process.

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Row,
     and_,
     any_,
+    bindparam,
     delete,
-    exists,
     func,
     insert,
     literal,
@@ -23,7 +24,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from .models import AUDIENCE_CONNECTIONS, Comment, Post, PostAudienceTag, PostMedia
@@ -62,10 +63,14 @@ class PostsRepository:
     def _tagged_for(self, viewer_id: int) -> ColumnElement[bool]:
         # ARRAY(subquery) is computed once per statement; each candidate post is then one probe of the
         # (post_id, tag_id) primary key, instead of hashing every tag-limited post in the table.
+        # OFFSET 0 keeps the EXISTS a per-row probe: without it the planner may hash every post tagged for
+        # any of the viewer's tags (tens of thousands of rows for a well-tagged viewer) to check a page.
         viewer_tags = func.array(self.graph.viewer_tag_ids_select(viewer_id).scalar_subquery())
-        return exists().where(
-            PostAudienceTag.post_id == Post.id,
-            PostAudienceTag.tag_id == any_(viewer_tags),
+        return (
+            select(literal(1))
+            .where(PostAudienceTag.post_id == Post.id, PostAudienceTag.tag_id == any_(viewer_tags))
+            .offset(0)
+            .exists()
         )
 
     def visible_to(self, viewer_id: int) -> ColumnElement[bool]:
@@ -82,8 +87,9 @@ class PostsRepository:
     def visible_among_authors(self, viewer_id: int, author_ids: Collection[int]) -> ColumnElement[bool]:
         """Visibility when the caller already holds the viewer's connected ids (read in this transaction):
         an explicit id list lets the planner choose between the per-author and the time index."""
+        authors = bindparam("visible_author_ids", list(author_ids), type_=ARRAY(BigInteger))  # one array, not N
         return and_(
-            Post.author_id.in_(list(author_ids)),
+            Post.author_id == any_(authors),
             or_(
                 Post.author_id == viewer_id,
                 Post.audience_type == AUDIENCE_CONNECTIONS,

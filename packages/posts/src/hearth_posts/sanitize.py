@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+import threading
 from typing import Any
 
 import bleach
@@ -24,8 +24,19 @@ def _link_attrs(attrs: dict[Any, Any], new: bool = False) -> dict[Any, Any] | No
     return attrs
 
 
-@cache
+_local = threading.local()
+
+
 def _cleaner() -> bleach.Cleaner:
+    """This thread's cleaner: a bleach ``Cleaner`` is not thread-safe (a shared one can mix up concurrent
+    requests' texts), and building one per call costs more than the cleaning."""
+    cleaner: bleach.Cleaner | None = getattr(_local, "cleaner", None)
+    if cleaner is None:
+        cleaner = _local.cleaner = _new_cleaner()
+    return cleaner
+
+
+def _new_cleaner() -> bleach.Cleaner:
     return bleach.Cleaner(
         tags=ALLOWED_TAGS,
         attributes={"a": ["href", "rel"]},
