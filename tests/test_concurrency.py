@@ -237,7 +237,7 @@ ALLOWED: dict[str, set[int]] = {
     "post": {201},
     "comment": {201, 404},
     "feed": {200},
-    "their_posts": {200},
+    "their_posts": {200, 404},  # 404: the author has blocked the reader (the account does not exist for them)
     "incoming": {200},
     "outgoing": {200},
 }
