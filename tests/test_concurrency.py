@@ -465,8 +465,13 @@ def test_connection_races_mixed_with_posting_and_reading_end_consistent(stack: S
             assert {p["id"] for p in feed} == _visible_posts(stack.pg, u.id), f"feed of user {u.id}"
             author_of = dict(stack.pg.sql("SELECT id, author_id FROM posts WHERE author_id = ANY(%(ids)s)", ids=ids))
             visible = _visible_posts(stack.pg, u.id)
+            blocked_by = {r[0] for r in stack.pg.sql("SELECT blocker_id FROM blocks WHERE blocked_id = %(u)s", u=u.id)}
             for other in group:
                 if other is m:
+                    continue
+                if other.user.id in blocked_by:  # the author blocked u: the account does not exist for u
+                    r = http.get(f"{API}/users/{other.user.id}/posts", headers=u.headers)
+                    assert r.status_code == 404, r.text
                     continue
                 their = {p["id"] for p in all_pages(http, f"{API}/users/{other.user.id}/posts", u)}
                 assert their == {p for p in visible if author_of.get(p) == other.user.id}, (u.id, other.user.id)
