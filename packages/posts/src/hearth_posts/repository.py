@@ -8,12 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Row,
     and_,
     any_,
-    bindparam,
     delete,
     func,
     insert,
@@ -24,7 +22,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from .models import AUDIENCE_CONNECTIONS, Comment, Post, PostAudienceTag, PostMedia
@@ -87,9 +85,11 @@ class PostsRepository:
     def visible_among_authors(self, viewer_id: int, author_ids: Collection[int]) -> ColumnElement[bool]:
         """Visibility when the caller already holds the viewer's connected ids (read in this transaction):
         an explicit id list lets the planner choose between the per-author and the time index."""
-        authors = bindparam("visible_author_ids", list(author_ids), type_=ARRAY(BigInteger))  # one array, not N
+        # An IN list, not one array parameter: psycopg prepares a statement run 5 times on a connection, and
+        # PostgreSQL's generic plan for ``= ANY($1)`` cannot see how many authors there are (measured: a
+        # 5,000-connection feed went from 70 ms to 1.4 s); the IN list's length is part of the statement.
         return and_(
-            Post.author_id == any_(authors),
+            Post.author_id.in_(list(author_ids)),
             or_(
                 Post.author_id == viewer_id,
                 Post.audience_type == AUDIENCE_CONNECTIONS,
