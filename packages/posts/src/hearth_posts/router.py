@@ -22,28 +22,18 @@ router = APIRouter(tags=["posts"])
 Posts = Annotated[PostsService, Depends(provide(PostsService))]
 Feeds = Annotated[FeedService, Depends(provide(FeedService))]
 
-_PROBLEMS: dict[int | str, dict[str, object]] = {
-    code: {"model": None, "description": desc, "content": {"application/problem+json": {}}}
-    for code, desc in {
-        401: "Missing, invalid, expired or revoked token",
-        404: "Not found, or not visible to the caller",
-        422: "Invalid input",
-        429: "Rate limited",
-    }.items()
-}
 
-
-@router.post("/posts", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit], responses=_PROBLEMS)
+@router.post("/posts", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit])
 def create_post(data: PostCreate, user: CurrentUser, posts: Posts) -> Post:
     return posts.create_post(user.user_id, data)
 
 
-@router.get("/posts/{post_id}", responses=_PROBLEMS)
+@router.get("/posts/{post_id}")
 def get_post(post_id: PathId, user: CurrentUser, posts: Posts) -> Post:
     return posts.get_post(user.user_id, post_id)
 
 
-@router.patch("/posts/{post_id}", dependencies=[WriteLimit], responses={**_PROBLEMS, 403: _PROBLEMS[404]})
+@router.patch("/posts/{post_id}", dependencies=[WriteLimit])
 def update_post(post_id: PathId, data: PostUpdate, user: CurrentUser, posts: Posts) -> Post:
     return posts.update_post(user.user_id, post_id, data)
 
@@ -52,26 +42,23 @@ def update_post(post_id: PathId, data: PostUpdate, user: CurrentUser, posts: Pos
     "/posts/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[WriteLimit],
-    responses={**_PROBLEMS, 403: _PROBLEMS[404]},
 )
 def delete_post(post_id: PathId, user: CurrentUser, posts: Posts) -> Response:
     posts.delete_post(user.user_id, post_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/users/{user_id}/posts", responses=_PROBLEMS)
+@router.get("/users/{user_id}/posts")
 def user_posts(user_id: PathId, user: CurrentUser, page: Pagination, feeds: Feeds) -> Page[Post]:
     return feeds.user_posts(user.user_id, user_id, page)
 
 
-@router.get("/posts/{post_id}/comments", responses=_PROBLEMS)
+@router.get("/posts/{post_id}/comments")
 def list_comments(post_id: PathId, user: CurrentUser, page: Pagination, posts: Posts) -> Page[Comment]:
     return posts.list_comments(user.user_id, post_id, page)
 
 
-@router.post(
-    "/posts/{post_id}/comments", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit], responses=_PROBLEMS
-)
+@router.post("/posts/{post_id}/comments", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit])
 def add_comment(post_id: PathId, data: CommentCreate, user: CurrentUser, posts: Posts) -> Comment:
     return posts.add_comment(user.user_id, post_id, data)
 
@@ -80,14 +67,13 @@ def add_comment(post_id: PathId, data: CommentCreate, user: CurrentUser, posts: 
     "/comments/{comment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[WriteLimit],
-    responses={**_PROBLEMS, 403: _PROBLEMS[404]},
 )
 def delete_comment(comment_id: PathId, user: CurrentUser, posts: Posts) -> Response:
     posts.delete_comment(user.user_id, comment_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/feed", responses=_PROBLEMS)
+@router.get("/feed")
 def feed(
     user: CurrentUser,
     page: Pagination,
@@ -97,7 +83,7 @@ def feed(
     return feeds.feed(user.user_id, page, tag_id)
 
 
-@router.get("/digest", responses=_PROBLEMS)
+@router.get("/digest")
 def digest(
     user: CurrentUser,
     feeds: Feeds,
