@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,6 @@ class StatementCounter:
     """Counts SQL statements issued while it is the current counter (one per request or job)."""
 
     count: int = 0
-    statements: list[str] = field(default_factory=list)
-    keep_text: bool = False
 
 
 current_statement_counter: ContextVar[StatementCounter | None] = ContextVar("hearth_statement_counter", default=None)
@@ -51,14 +49,12 @@ def _count_statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None
     counter = current_statement_counter.get()
     if counter is not None:
         counter.count += 1
-        if counter.keep_text:
-            counter.statements.append(statement)
 
 
 @contextmanager
-def count_statements(keep_text: bool = False) -> Iterator[StatementCounter]:
+def count_statements() -> Iterator[StatementCounter]:
     """Count the statements issued inside the block (in this context and threads it starts)."""
-    counter = StatementCounter(keep_text=keep_text)
+    counter = StatementCounter()
     token = current_statement_counter.set(counter)
     try:
         yield counter

@@ -21,7 +21,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from hearth_platform.cache import Cache
-from hearth_platform.security import Principal, TokenAuthenticator
+from hearth_platform.security import TokenAuthenticator
 from hearth_platform.settings import Settings
 
 from . import connections, identity, posts, storage
@@ -67,16 +67,9 @@ def extra_health_checks(container: punq.Container) -> dict[str, Callable[[], flo
     return checks
 
 
-class _RejectAll:
-    def authenticate(self, token: str) -> Principal | None:
-        return None
-
-
 def authenticator_factory(container: punq.Container) -> Callable[[Session], TokenAuthenticator]:
     """How ``CurrentUser`` checks a token: identity's authenticator, built on the request's session."""
     kind = identity.authenticator_type()
-    if kind is None:
-        return lambda session: _RejectAll()
 
     def factory(session: Session) -> TokenAuthenticator:
         return container.resolve(kind, session=session)  # type: ignore[no-any-return]
