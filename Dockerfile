@@ -22,15 +22,16 @@ COPY packages/identity/pyproject.toml packages/identity/README.md packages/ident
 COPY packages/connections/pyproject.toml packages/connections/README.md packages/connections/
 COPY packages/posts/pyproject.toml packages/posts/README.md packages/posts/
 COPY packages/storage/pyproject.toml packages/storage/README.md packages/storage/
+COPY packages/testing/pyproject.toml packages/testing/README.md packages/testing/
 COPY apps/api/pyproject.toml apps/api/README.md apps/api/
-RUN uv sync --locked --no-dev --all-packages --no-install-workspace
+RUN uv sync --locked --no-dev --package hearth-api --no-install-workspace
 
 # Then the code, the migrations and their configuration.
 COPY packages/ packages/
 COPY apps/ apps/
 COPY alembic.ini ./
 COPY migrations/ migrations/
-RUN uv sync --locked --no-dev --all-packages
+RUN uv sync --locked --no-dev --package hearth-api
 
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home hearth \
     && mkdir -p /data \

@@ -1,7 +1,7 @@
 """The HTTP stack alone: Hearth's own app plus one route that returns a pre-built feed page.
 
-``GET /bench/static-feed`` goes through every middleware of the real app (request id, access log and
-metrics, body limit, security headers, the Prometheus instrumentator) and returns a ``Page[Post]`` with
+``GET /bench/static-feed`` goes through the real app's middleware (request id, access log, HTTP metrics,
+body limit, security headers: one pure-ASGI layer) and returns a ``Page[Post]`` with
 the same typed return value as ``GET /api/v1/feed`` (so FastAPI validates and serialises it the same
 way), but does no database work: no token check, no unit of work. The page is a real feed page captured
 by ``bench/run.py`` (path in ``BENCH_STATIC_PAGE``).

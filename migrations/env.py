@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import hearth_api.wiring  # noqa: F401 - importing the composition root registers every package's tables
-from hearth_platform.database import metadata, normalize_url
+from hearth_platform.database import normalize_url
 
 config = context.config
+
+
+def _target_metadata() -> Any:
+    """Every package's tables, for ``alembic check`` and autogenerate. Upgrades and downgrades need none:
+    a caller that only applies the history (a package's tests) sets ``schema_only`` and imports no package."""
+    if config.attributes.get("schema_only"):
+        return None
+    import hearth_api.app  # noqa: F401 - importing the composition root registers every package's tables
+    from hearth_platform.database import metadata
+
+    return metadata
 
 
 def _url() -> str:
@@ -21,7 +32,7 @@ def _url() -> str:
 
 
 def run_offline() -> None:
-    context.configure(url=_url(), target_metadata=metadata, literal_binds=True, compare_type=True)
+    context.configure(url=_url(), target_metadata=_target_metadata(), literal_binds=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -29,13 +40,13 @@ def run_offline() -> None:
 def run_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+        context.configure(connection=connection, target_metadata=_target_metadata(), compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=metadata, compare_type=True)
+        context.configure(connection=conn, target_metadata=_target_metadata(), compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

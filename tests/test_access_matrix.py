@@ -29,77 +29,23 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+
+from hearth_testing import Api, report
+from hearth_testing import AppUser as User
 
 API = "/api/v1"
 ROLES = ("owner", "member", "outsider", "stranger", "blocked", "blocker", "anon")
 CELLS: list[tuple[str, str, str, int]] = []  # (case, role, "METHOD /path", status) of every cell checked
 
 
-@dataclass
-class User:
-    id: int
-    username: str
-    email: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-class Api:
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-
-    def user(self, prefix: str) -> User:
-        name = f"{prefix[:6]}{uuid.uuid4().hex[:12]}"
-        email = f"{name}@private.example.com"
-        r = self.client.post(
-            f"{API}/auth/register",
-            json={"username": name, "email": email, "password": "correct horse battery", "display_name": name},
-        )
-        assert r.status_code == 201, r.text
-        return User(r.json()["user"]["id"], name, email, r.json()["access_token"])
-
-    def ok(self, method: str, path: str, user: User, expect: int, **kwargs: Any) -> Any:
-        r = self.client.request(method, f"{API}{path}", headers=user.headers, **kwargs)
-        assert r.status_code == expect, f"setup {method} {path}: {r.status_code} {r.text}"
-        return r.json() if r.content else None
-
-    def connect(self, a: User, b: User) -> None:
-        req = self.ok("POST", "/connections/requests", a, 201, json={"user_id": b.id})
-        self.ok("POST", f"/connections/requests/{req['id']}/accept", b, 200)
-
-    def tag(self, owner: User, *members: User) -> tuple[int, str]:
-        name = f"secret-{uuid.uuid4().hex[:10]}"
-        tag_id = int(self.ok("POST", "/tags", owner, 201, json={"name": name})["id"])
-        for m in members:
-            self.ok("PUT", f"/tags/{tag_id}/members/{m.id}", owner, 204)
-        return tag_id, name
-
-    def post(self, author: User, tags: list[int] | None = None, media: list[int] | None = None) -> int:
-        audience: dict[str, Any] = {"type": "tags", "tag_ids": tags} if tags else {"type": "connections"}
-        body = {"body": f"post {uuid.uuid4().hex[:6]}", "audience": audience, "media_ids": media or []}
-        return int(self.ok("POST", "/posts", author, 201, json=body)["id"])
-
-    def comment(self, author: User, post_id: int) -> int:
-        return int(self.ok("POST", f"/posts/{post_id}/comments", author, 201, json={"body": "a comment"})["id"])
-
-    def media(self, owner: User, *, upload: bool = True) -> int:
-        created = self.ok("POST", "/media", owner, 201, json={"content_type": "image/png", "size_bytes": 8})
-        if upload:
-            up = created["upload"]
-            parts = urlsplit(up["url"])
-            r = self.client.request(
-                up["method"], f"{parts.path}?{parts.query}", content=b"\x89PNG\r\n\x1a\n", headers=up["headers"]
-            )
-            assert r.status_code == 200, r.text
-        return int(created["media"]["id"])
+def _secret_tag(api: Api, owner: User, *members: User) -> tuple[int, str]:
+    """A tag of ``owner`` with ``members``: its id and its name (private to the owner)."""
+    name = f"secret-{uuid.uuid4().hex[:10]}"
+    return api.tag(owner, *members, name=name), name
 
 
 @dataclass
@@ -114,7 +60,7 @@ class World:
         return self.users["owner"]
 
     def new_tag(self, *members: User) -> int:
-        tag_id, name = self.api.tag(self.owner, *members)
+        tag_id, name = _secret_tag(self.api, self.owner, *members)
         self.secrets.append(name)
         return tag_id
 
@@ -126,9 +72,9 @@ def world(client: TestClient) -> World:
     owner = users["owner"]
     for role in ("member", "outsider", "blocked", "blocker"):
         api.connect(owner, users[role])
-    tag_id, name = api.tag(owner, users["member"], users["blocked"], users["blocker"])
-    api.ok("POST", "/blocks", owner, 204, json={"user_id": users["blocked"].id})
-    api.ok("POST", "/blocks", users["blocker"], 204, json={"user_id": owner.id})
+    tag_id, name = _secret_tag(api, owner, users["member"], users["blocked"], users["blocker"])
+    api.call("POST", "/blocks", owner, 204, json={"user_id": users["blocked"].id})
+    api.call("POST", "/blocks", users["blocker"], 204, json={"user_id": owner.id})
     return World(api, users, tag_id, [name])
 
 
@@ -165,30 +111,30 @@ def _expect(
 
 
 def _post_intact(w: World, post_id: int) -> Callable[[], None]:
-    before = w.api.ok("GET", f"/posts/{post_id}", w.owner, 200)
+    before = w.api.call("GET", f"/posts/{post_id}", w.owner, 200)
 
     def check() -> None:
-        assert w.api.ok("GET", f"/posts/{post_id}", w.owner, 200) == before
+        assert w.api.call("GET", f"/posts/{post_id}", w.owner, 200) == before
 
     return check
 
 
 def _comment_intact(w: World, post_id: int, comment_id: int) -> Callable[[], None]:
     def check() -> None:
-        items = w.api.ok("GET", f"/posts/{post_id}/comments", w.owner, 200, params={"limit": 100})["items"]
+        items = w.api.call("GET", f"/posts/{post_id}/comments", w.owner, 200, params={"limit": 100})["items"]
         assert comment_id in [c["id"] for c in items]
 
     return check
 
 
 def _tag_intact(w: World, tag_id: int, member_ids: list[int]) -> Callable[[], None]:
-    tags = {t["id"]: t for t in w.api.ok("GET", "/tags", w.owner, 200)["items"]}
+    tags = {t["id"]: t for t in w.api.call("GET", "/tags", w.owner, 200)["items"]}
     before = tags[tag_id]
 
     def check() -> None:
-        now = {t["id"]: t for t in w.api.ok("GET", "/tags", w.owner, 200)["items"]}
+        now = {t["id"]: t for t in w.api.call("GET", "/tags", w.owner, 200)["items"]}
         assert now.get(tag_id) == before
-        members = w.api.ok("GET", f"/tags/{tag_id}/members", w.owner, 200, params={"limit": 100})["items"]
+        members = w.api.call("GET", f"/tags/{tag_id}/members", w.owner, 200, params={"limit": 100})["items"]
         assert sorted(m["id"] for m in members) == sorted(member_ids)
 
     return check
@@ -203,7 +149,7 @@ def _listed(
     params: dict[str, Any] | None = None,
 ) -> Callable[[], None]:
     def check() -> None:
-        items = w.api.ok("GET", path, user, 200, params={"limit": 100, **(params or {})})["items"]
+        items = w.api.call("GET", path, user, 200, params={"limit": 100, **(params or {})})["items"]
         assert value in [key(item) for item in items], f"{value} is no longer in {path}"
 
     return check
@@ -288,7 +234,7 @@ def _pending_request(method: str, action: str) -> Callable[[World], Target]:
 
     def make(w: World) -> Target:
         party = w.api.user("party")
-        rid = w.api.ok("POST", "/connections/requests", w.owner, 201, json={"user_id": party.id})["id"]
+        rid = w.api.call("POST", "/connections/requests", w.owner, 201, json={"user_id": party.id})["id"]
         intact = _listed(w, "/connections/requests", w.owner, lambda r: r["id"], rid, {"direction": "outgoing"})
         return Target(method, f"/connections/requests/{rid}{action}", extra={"party": party}, intact=intact)
 
@@ -306,7 +252,7 @@ def _connection(w: World) -> Target:
 def _block(w: World) -> Target:
     """The owner's block of a fresh user (``party``)."""
     party = w.api.user("party")
-    w.api.ok("POST", "/blocks", w.owner, 204, json={"user_id": party.id})
+    w.api.call("POST", "/blocks", w.owner, 204, json={"user_id": party.id})
     intact = _listed(w, "/blocks", w.owner, lambda u: u["id"], party.id)
     return Target("DELETE", f"/blocks/{party.id}", extra={"party": party}, intact=intact)
 
@@ -553,7 +499,5 @@ def test_the_matrix_covers_every_route_with_an_id(client: TestClient, request: p
         f"access matrix: {len(CELLS)} cells checked ({len(CASES)} cases x roles {', '.join(roles)}) "
         f"over {len(templates)} routes with an id"
     )
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(message)
+    report(request.config, message)
     print(message)

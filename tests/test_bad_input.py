@@ -23,6 +23,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from hearth_testing import register, report
+
 API = "/api/v1"
 JSON = {"content-type": "application/json"}
 MiB = 1024 * 1024
@@ -43,18 +45,8 @@ class Me:
 
 
 def _register(client: TestClient, prefix: str) -> tuple[int, str, str]:
-    name = f"{prefix}{uuid.uuid4().hex[:12]}"
-    r = client.post(
-        f"{API}/auth/register",
-        json={
-            "username": name,
-            "email": f"{name}@example.com",
-            "password": "correct horse battery",
-            "display_name": name,
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["user"]["id"], name, r.json()["access_token"]
+    user = register(client, prefix)
+    return user.id, user.username, user.token
 
 
 @pytest.fixture(scope="module")
@@ -514,7 +506,5 @@ def test_the_count_of_cases(request: pytest.FixtureRequest) -> None:
         f"bad input: {len(ALL)} cases ({len(CASES)} payload and query, {len(CURSOR_CASES)} cursor, "
         f"{len(TOKEN_CASES)} token)"
     )
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(message)
+    report(request.config, message)
     assert len(ALL) >= 80, message

@@ -19,7 +19,6 @@ as a client timeout: both fail the test.
 from __future__ import annotations
 
 import random
-import sys
 import threading
 import time
 import uuid
@@ -27,48 +26,24 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from faults_support import (
-    API,
-    OwnPostgres,
-    OwnRedis,
-    Serve,
-    User,
-    all_pages,
-    closing_all,
-    connect,
-    register,
-    serve,
-)
+from hearth_testing import API, OwnPostgres, Stack, all_pages, connect, own_stack, register
+from hearth_testing import AppUser as User
 
 pytestmark = pytest.mark.slow
 
 RUN_WITHIN_S = 120.0
 
 
-@dataclass
-class Stack:
-    pg: OwnPostgres
-    redis: OwnRedis
-    server: Serve
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    pg = OwnPostgres()
-    redis = OwnRedis()
-    with closing_all(pg, redis):
-        server = serve(pg.url, workers=2, HEARTH_REDIS_URL=redis.url, HEARTH_DB_POOL_SIZE="10")
-        with closing_all(server):
-            yield Stack(pg, redis, server)
-            assert_no_deadlocks(pg)
+    with own_stack(redis=True, workers=2, HEARTH_DB_POOL_SIZE="10") as stack:
+        yield stack
+        assert_no_deadlocks(stack.pg)
 
 
 def assert_no_deadlocks(pg: OwnPostgres) -> None:

@@ -9,23 +9,18 @@ acknowledged with a 201 must be there, exactly once.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from faults_support import (
+from hearth_testing import (
     API,
     OwnPostgres,
-    User,
     all_pages,
     assert_no_internals,
     assert_not_ready,
@@ -35,6 +30,7 @@ from faults_support import (
     serve,
     wait_until,
 )
+from hearth_testing import AppUser as User
 
 pytestmark = pytest.mark.slow
 

@@ -9,33 +9,25 @@ of an upload is bound into the presigned URL, so the store itself refuses any ot
 from __future__ import annotations
 
 import secrets
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from faults_support import (
+from hearth_testing import (
     API,
-    OwnPostgres,
-    OwnSeaweed,
-    Serve,
-    User,
+    Stack,
+    answered_within,
     assert_not_ready,
     assert_problem,
-    closing_all,
     connect,
     new_post,
+    own_stack,
     register,
-    serve,
     wait_until,
 )
+from hearth_testing import AppUser as User
 
 pytestmark = pytest.mark.slow
 
@@ -43,21 +35,10 @@ MEDIA_MAX_BYTES = 64 * 1024
 EACH_REQUEST_WITHIN_S = 8.0  # boto3: 3 s connect timeout, 2 attempts; a refused connection fails at once
 
 
-@dataclass
-class Stack:
-    pg: OwnPostgres
-    s3: OwnSeaweed
-    server: Serve
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    pg = OwnPostgres()
-    s3 = OwnSeaweed()
-    with closing_all(pg, s3):
-        server = serve(pg.url, HEARTH_MEDIA_MAX_BYTES=str(MEDIA_MAX_BYTES), env=s3.env())
-        with closing_all(server):
-            yield Stack(pg, s3, server)
+    with own_stack(s3=True, HEARTH_MEDIA_MAX_BYTES=str(MEDIA_MAX_BYTES)) as stack:
+        yield stack
 
 
 def _announce(http: httpx.Client, owner: User, size: int, content_type: str = "image/png") -> dict[str, Any]:
@@ -82,11 +63,7 @@ def _status(http: httpx.Client, owner: User, media_id: int) -> str:
 
 
 def _timed(call: Any) -> httpx.Response:
-    started = time.monotonic()
-    r: httpx.Response = call()
-    took = time.monotonic() - started
-    assert took < EACH_REQUEST_WITHIN_S, f"{r.request.method} {r.request.url.path} took {took:.2f} s"
-    return r
+    return answered_within(EACH_REQUEST_WITHIN_S, call)
 
 
 def test_the_upload_size_is_bound_into_the_presigned_url(stack: Stack) -> None:

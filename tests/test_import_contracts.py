@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-DOMAINS = ("hearth_identity", "hearth_connections", "hearth_posts", "hearth_storage")
+DOMAINS = ("hearth_storage", "hearth_identity", "hearth_connections", "hearth_posts")
+# top to bottom, as ARCHITECTURE.md draws them
+LAYERS = ["hearth_api", "hearth_posts", "hearth_connections", "hearth_identity", "hearth_storage", "hearth_platform"]
+LAYERS_CONTRACT = "layers: each package imports only the packages below it"
 
 
 def _lint_imports(repo_root: Path) -> subprocess.CompletedProcess[str]:
@@ -37,16 +40,10 @@ def _modules(value: str) -> set[str]:
 
 def test_the_architecture_contracts_are_declared(repo_root: Path) -> None:
     contracts = _contracts(repo_root)
-    forbidden = [c for c in contracts if c["type"] == "forbidden"]
-    # 1. platform-core imports no domain package and no app
-    assert any(
-        _modules(c["source_modules"]) == {"hearth_platform"}
-        and _modules(c["forbidden_modules"]) >= {*DOMAINS, "hearth_api"}
-        for c in forbidden
-    )
-    # 2. domain packages are independent of each other
-    assert any(c["type"] == "independence" and _modules(c["modules"]) >= set(DOMAINS) for c in contracts)
-    # 3. only each package's face is used from outside
+    # 1. the layers, in order: each imports only those below it
+    layers = [c for c in contracts if c["type"] == "layers"]
+    assert [[m.strip() for m in c["layers"].splitlines() if m.strip()] for c in layers] == [LAYERS]
+    # 2. only each package's face is used from outside
     for domain in DOMAINS:
         assert any(
             c["type"] == "protected"
@@ -54,11 +51,6 @@ def test_the_architecture_contracts_are_declared(repo_root: Path) -> None:
             and _modules(c["allowed_importers"]) == {domain}
             for c in contracts
         ), f"{domain} has no face contract"
-    # 4. only the app composes
-    assert any(
-        _modules(c["source_modules"]) >= set(DOMAINS) and "hearth_api" in _modules(c["forbidden_modules"])
-        for c in forbidden
-    )
 
 
 def test_the_boundaries_hold(repo_root: Path) -> None:
@@ -84,7 +76,18 @@ def test_platform_core_importing_the_app_is_caught(repo_root: Path) -> None:
         '"""Temporary: platform-core must not import the app."""\n\nimport hearth_api  # noqa: F401\n',
     )
     assert result.returncode != 0, result.stdout
-    assert "platform-core imports no domain package and no app BROKEN" in result.stdout
+    assert f"{LAYERS_CONTRACT}" in result.stdout and "BROKEN" in result.stdout
+    assert "hearth_platform._contract_probe -> hearth_api" in result.stdout
+
+
+def test_a_lower_layer_importing_a_higher_one_is_caught(repo_root: Path) -> None:
+    result = _probe(
+        repo_root,
+        "packages/storage/src/hearth_storage/_contract_probe.py",
+        '"""Temporary: storage must not import posts, a layer above."""\n\nimport hearth_posts  # noqa: F401\n',
+    )
+    assert result.returncode != 0, result.stdout
+    assert "hearth_storage._contract_probe -> hearth_posts" in result.stdout
 
 
 def test_using_a_private_module_of_a_domain_package_is_caught(repo_root: Path) -> None:

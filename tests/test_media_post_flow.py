@@ -6,12 +6,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from hearth_testing import register, request_url
 
 API = "/api/v1"
 
@@ -26,22 +26,13 @@ def media_client(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI
         yield c
 
 
-def _send(client: TestClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """Local URLs are served by the app itself; S3 URLs go to the S3 server over loopback."""
-    parts = urlsplit(url)
-    if parts.path.startswith("/files/"):
-        return client.request(method, f"{parts.path}?{parts.query}", **kwargs)
-    return httpx.request(method, url, timeout=10, **kwargs)
+# local URLs are served by the app itself; S3 URLs go to the S3 server over loopback
+_send = request_url
 
 
 def _user(client: TestClient) -> dict[str, Any]:
-    name = f"mf{secrets.token_hex(5)}"
-    r = client.post(
-        f"{API}/auth/register",
-        json={"username": name, "email": f"{name}@example.com", "password": "long enough pw", "display_name": name},
-    )
-    assert r.status_code == 201, r.text
-    return {"id": r.json()["user"]["id"], "h": {"Authorization": f"Bearer {r.json()['access_token']}"}}
+    user = register(client, "mf")
+    return {"id": user.id, "h": user.headers}
 
 
 def test_upload_attach_and_download_as_a_viewer(media_client: TestClient) -> None:

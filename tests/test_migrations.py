@@ -151,7 +151,7 @@ def test_every_package_model_is_seen_by_the_migrations(repo_root: Path) -> None:
     ``models.py`` is not imported would pass ``alembic check`` while its tables are never created."""
     probe = (
         "import importlib, pathlib, sys\n"
-        "import hearth_api.wiring\n"
+        "import hearth_api.app\n"
         "from hearth_platform.database import metadata\n"
         "seen = set(metadata.tables)\n"
         "for models in sorted(pathlib.Path('packages').glob('*/src/*/models.py')):\n"

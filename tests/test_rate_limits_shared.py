@@ -17,33 +17,18 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from faults_support import (
-    API,
-    INTERNALS,
-    PASSWORD,
-    OwnPostgres,
-    OwnRedis,
-    Serve,
-    User,
-    closing_all,
-    connect,
-    new_post,
-    serve,
-)
+from hearth_testing import API, INTERNALS, PASSWORD, Serve, Stack, connect, new_post, own_stack
+from hearth_testing import AppUser as User
 
 pytestmark = pytest.mark.slow
 
@@ -52,34 +37,19 @@ MEDIA_MAX_BYTES = 4096
 _addresses = itertools.count(10)
 
 
-@dataclass
-class Stack:
-    pg: OwnPostgres
-    redis: OwnRedis
-    server: Serve
-    prefix: str
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    pg = OwnPostgres()
-    redis = OwnRedis()
-    prefix = f"hearth-abuse-{uuid.uuid4().hex[:8]}:"
-    with closing_all(pg, redis):
-        server = serve(
-            pg.url,
-            workers=2,
-            args=("--proxy-headers",),
-            HEARTH_REDIS_URL=redis.url,
-            HEARTH_REDIS_KEY_PREFIX=prefix,
-            HEARTH_RATE_LIMIT_LOGIN=f"{LOGIN}/minute",
-            HEARTH_RATE_LIMIT_REGISTER=f"{REGISTER}/minute",
-            HEARTH_RATE_LIMIT_WRITE=f"{WRITE}/minute",
-            HEARTH_RATE_LIMIT_DEFAULT=f"{DEFAULT}/minute",
-            HEARTH_MEDIA_MAX_BYTES=str(MEDIA_MAX_BYTES),
-        )
-        with closing_all(server):
-            yield Stack(pg, redis, server, prefix)
+    with own_stack(
+        redis=True,
+        workers=2,
+        args=("--proxy-headers",),
+        HEARTH_RATE_LIMIT_LOGIN=f"{LOGIN}/minute",
+        HEARTH_RATE_LIMIT_REGISTER=f"{REGISTER}/minute",
+        HEARTH_RATE_LIMIT_WRITE=f"{WRITE}/minute",
+        HEARTH_RATE_LIMIT_DEFAULT=f"{DEFAULT}/minute",
+        HEARTH_MEDIA_MAX_BYTES=str(MEDIA_MAX_BYTES),
+    ) as stack:
+        yield stack
 
 
 def _address() -> str:

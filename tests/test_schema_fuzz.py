@@ -18,7 +18,6 @@ type, a body that matches its schema (problem+json errors included) and the docu
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,10 +42,12 @@ from schemathesis.specs.openapi.checks import (
 
 from hearth_api import create_app
 from hearth_platform.settings import Settings
+from hearth_testing import Api, AppUser, report
 
 API = "/api/v1"
 MAX_EXAMPLES = 50
 SEED = 20261128
+BODY = "hello <b>world</b>"  # the posts of the worlds
 CHECKS = [
     not_a_server_error,
     negative_data_rejection,
@@ -186,84 +187,37 @@ def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
     return _real_body(body)
 
 
-class Api:
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-
-    def user(self) -> tuple[int, dict[str, str]]:
-        name = f"fz{uuid.uuid4().hex[:12]}"
-        r = self.client.post(
-            f"{API}/auth/register",
-            json={
-                "username": name,
-                "email": f"{name}@example.com",
-                "password": "correct horse battery",
-                "display_name": name,
-            },
-        )
-        assert r.status_code == 201, r.text
-        return r.json()["user"]["id"], {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-    def call(self, method: str, path: str, headers: dict[str, str], expect: int, **kwargs: Any) -> Any:
-        r = self.client.request(method, f"{API}{path}", headers=headers, **kwargs)
-        assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
-        return r.json() if r.content else None
-
-    def connect(self, a: dict[str, str], b: dict[str, str], b_id: int) -> None:
-        req = self.call("POST", "/connections/requests", a, 201, json={"user_id": b_id})
-        self.call("POST", f"/connections/requests/{req['id']}/accept", b, 200)
-
-    def post(self, author: dict[str, str], audience: dict[str, Any]) -> int:
-        return int(
-            self.call("POST", "/posts", author, 201, json={"body": "hello <b>world</b>", "audience": audience})["id"]
-        )
-
-    def comment(self, author: dict[str, str], post_id: int) -> int:
-        return int(self.call("POST", f"/posts/{post_id}/comments", author, 201, json={"body": "nice"})["id"])
-
-    def media(self, owner: dict[str, str], upload: bool) -> int:
-        created = self.call("POST", "/media", owner, 201, json={"content_type": "image/png", "size_bytes": 4})
-        if upload:
-            up = created["upload"]
-            parts = urlsplit(up["url"])
-            r = self.client.request(
-                up["method"], f"{parts.path}?{parts.query}", content=b"\x89PNG", headers=up["headers"]
-            )
-            assert r.status_code == 200, r.text
-        return int(created["media"]["id"])
-
-
 @dataclass
 class Cast:
     """The other users, shared by every operation's world (whatever the fuzzed user does touches only
-    the fuzzed user's own relations and objects): their ids, tokens and objects."""
+    the fuzzed user's own relations and objects): who they are and their objects."""
 
-    ids: dict[str, int]
-    headers: dict[str, dict[str, str]]
+    users: dict[str, AppUser]
     posts: list[int]
     comments: list[int]
     tag: int
     media: int
     request: int
 
+    @property
+    def ids(self) -> dict[str, int]:
+        return {role: user.id for role, user in self.users.items()}
+
 
 def build_cast(client: TestClient) -> Cast:
     api = Api(client)
-    ids: dict[str, int] = {}
-    headers: dict[str, dict[str, str]] = {}
-    for role in ("friend", "other", "stranger", "blocked", "blocker", "asker", "asked"):
-        ids[role], headers[role] = api.user()
-    friend, stranger, other = headers["friend"], headers["stranger"], headers["other"]
-    api.connect(friend, stranger, ids["stranger"])
-    foreign_request = api.call("POST", "/connections/requests", stranger, 201, json={"user_id": ids["other"]})["id"]
+    users = {role: api.user("fz") for role in ("friend", "other", "stranger", "blocked", "blocker", "asker", "asked")}
+    friend, stranger, other = users["friend"], users["stranger"], users["other"]
+    api.connect(friend, stranger)
+    foreign_request = api.call("POST", "/connections/requests", stranger, 201, json={"user_id": other.id})["id"]
     their_tag = api.call("POST", "/tags", friend, 201, json={"name": "close friends"})["id"]
-    api.call("PUT", f"/tags/{their_tag}/members/{ids['stranger']}", friend, 204)
+    api.call("PUT", f"/tags/{their_tag}/members/{stranger.id}", friend, 204)
     their_media = api.media(friend, upload=True)
     posts = [
-        api.post(friend, {"type": "connections"}),
-        api.post(friend, {"type": "tags", "tag_ids": [their_tag]}),  # never visible to the fuzzed user
-        api.post(stranger, {"type": "connections"}),  # never visible to the fuzzed user
-        api.post(other, {"type": "connections"}),
+        api.post(friend, body=BODY),
+        api.post(friend, tags=[their_tag], body=BODY),  # never visible to the fuzzed user
+        api.post(stranger, body=BODY),  # never visible to the fuzzed user
+        api.post(other, body=BODY),
     ]
     api.call(
         "POST",
@@ -273,32 +227,32 @@ def build_cast(client: TestClient) -> Cast:
         json={"body": "with a picture", "audience": {"type": "connections"}, "media_ids": [their_media]},
     )
     comments = [api.comment(friend, posts[0]), api.comment(stranger, posts[2])]
-    return Cast(ids, headers, posts, comments, their_tag, their_media, foreign_request)
+    return Cast(users, posts, comments, their_tag, their_media, foreign_request)
 
 
 def build_world(client: TestClient, cast: Cast) -> World:
     """A fresh user, connected to ``friend`` (in a tag) and ``other`` (in none), with a pending request
     each way, a block each way, tags, media (uploaded and pending), posts of both audiences, comments."""
     api = Api(client)
-    me_id, me = api.user()
-    c = cast.ids
-    api.connect(me, cast.headers["friend"], c["friend"])
-    api.connect(cast.headers["other"], me, me_id)
-    incoming = api.call("POST", "/connections/requests", cast.headers["asker"], 201, json={"user_id": me_id})["id"]
+    me = api.user("fz")
+    c, them = cast.ids, cast.users
+    api.connect(me, them["friend"])
+    api.connect(them["other"], me)
+    incoming = api.call("POST", "/connections/requests", them["asker"], 201, json={"user_id": me.id})["id"]
     outgoing = api.call("POST", "/connections/requests", me, 201, json={"user_id": c["asked"]})["id"]
     api.call("POST", "/blocks", me, 204, json={"user_id": c["blocked"]})
-    api.call("POST", "/blocks", cast.headers["blocker"], 204, json={"user_id": me_id})
+    api.call("POST", "/blocks", them["blocker"], 204, json={"user_id": me.id})
     my_tag = api.call("POST", "/tags", me, 201, json={"name": "family"})["id"]
     empty_tag = api.call("POST", "/tags", me, 201, json={"name": "empty"})["id"]
     api.call("PUT", f"/tags/{my_tag}/members/{c['friend']}", me, 204)
     ready = api.media(me, upload=True)
     pending = api.media(me, upload=False)
-    mine = [api.post(me, {"type": "connections"}), api.post(me, {"type": "tags", "tag_ids": [my_tag]})]
-    comments = [api.comment(cast.headers["friend"], mine[0]), api.comment(me, cast.posts[0]), api.comment(me, mine[1])]
+    mine = [api.post(me, body=BODY), api.post(me, tags=[my_tag], body=BODY)]
+    comments = [api.comment(them["friend"], mine[0]), api.comment(me, cast.posts[0]), api.comment(me, mine[1])]
     return World(
-        token=me["Authorization"],
+        token=me.headers["Authorization"],
         pools={
-            "users": [me_id, *c.values()],
+            "users": [me.id, *c.values()],
             "posts": [*mine, *cast.posts],
             "comments": [*comments, *cast.comments],
             "tags": [my_tag, empty_tag, cast.tag],
@@ -370,7 +324,6 @@ def test_every_operation_was_fuzzed(request: pytest.FixtureRequest) -> None:
     missing = [op for op in OPERATIONS if FUZZED[op] == 0]
     if len(selected) >= len(OPERATIONS):  # the whole schema was selected
         assert not missing, f"operations never fuzzed: {missing}"
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     lines = [
         f"schema fuzzing: {sum(1 for op in OPERATIONS if FUZZED[op])} operations, {sum(FUZZED.values())} examples "
         f"(coverage phase + at most {MAX_EXAMPLES} fuzzed per operation; "
@@ -379,7 +332,5 @@ def test_every_operation_was_fuzzed(request: pytest.FixtureRequest) -> None:
     for op in OPERATIONS:
         statuses = " ".join(f"{s}x{n}" for s, n in sorted(STATUSES.get(op, Counter()).items()))
         lines.append(f"  {FUZZED[op]:3d}  {op}  [{statuses}]")
-    if reporter is not None:
-        for line in lines if request.config.option.verbose > 0 else lines[:1]:
-            reporter.write_line(line)
+    report(request.config, *(lines if request.config.option.verbose > 0 else lines[:1]))
     print("\n".join(lines))

@@ -18,27 +18,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from hearth_testing import register
+
 API = "/api/v1"
 
 
 @pytest.fixture(scope="module")
 def user(client: TestClient) -> dict[str, Any]:
-    name = f"hdr{uuid.uuid4().hex[:12]}"
-    r = client.post(
-        f"{API}/auth/register",
-        json={
-            "username": name,
-            "email": f"{name}@example.com",
-            "password": "correct horse battery",
-            "display_name": name,
-        },
-    )
-    assert r.status_code == 201, r.text
-    return {
-        "id": r.json()["user"]["id"],
-        "username": name,
-        "headers": {"Authorization": f"Bearer {r.json()['access_token']}"},
-    }
+    u = register(client, "hdr")
+    return {"id": u.id, "username": u.username, "headers": u.headers}
 
 
 def _requests(user: dict[str, Any]) -> dict[str, Callable[[TestClient], httpx.Response]]:

@@ -1,6 +1,8 @@
 """`hearth seed` at a tiny size, into a fresh database on the test server: the rows asked for, a consistent
 network (exact comment counts, tag audiences from the author's own tags, exact growth-viewer degrees),
-working identity sequences, tokens and password, and the same content again for the same seed."""
+home timelines equal to the newest visible posts (computed here by a plain query) with a horizon exactly
+where a timeline was cut, working identity sequences, tokens and password, the same content again for the
+same seed, and a clear note instead of timelines on a schema without their tables."""
 
 from __future__ import annotations
 
@@ -21,6 +23,21 @@ from hearth_platform.settings import Settings
 
 USERS, POSTS, COMMENTS, TOKENS = 200, 2_000, 2_000, 40
 NOW = "2026-11-28T12:00:00+00:00"
+DEPTH = 40  # HEARTH_TIMELINE_DEPTH for the seed (and the app): some timelines are cut, most are not
+
+# Every post visible to %(u)s, newest first, written from the definition (not from the seed's statement):
+# the user's own; a connected author's to all connections; a connected author's to a tag the user is in.
+VISIBLE = """
+SELECT p.created_at, p.id, p.author_id FROM posts p
+WHERE p.author_id = %(u)s
+   OR (EXISTS (SELECT 1 FROM connections c
+               WHERE (c.user_a_id = %(u)s AND c.user_b_id = p.author_id)
+                  OR (c.user_b_id = %(u)s AND c.user_a_id = p.author_id))
+       AND (p.audience_type = 'connections'
+            OR EXISTS (SELECT 1 FROM post_audience_tags a JOIN user_tag_members m ON m.tag_id = a.tag_id
+                       WHERE a.post_id = p.id AND m.target_user_id = %(u)s)))
+ORDER BY p.created_at DESC, p.id DESC
+"""
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +59,7 @@ def _seed(monkeypatch: pytest.MonkeyPatch, tmp: Path, url: str, *extra: str) -> 
     monkeypatch.chdir(tmp)  # no .env from the checkout
     monkeypatch.setenv("HEARTH_DATABASE_URL", url)
     monkeypatch.setenv("HEARTH_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("HEARTH_TIMELINE_DEPTH", str(DEPTH))
     tokens = tmp / "tokens.json"
     argv = ["seed", "--users", str(USERS), "--posts", str(POSTS), "--comments", str(COMMENTS)]
     argv += ["--tokens", str(TOKENS), "--tokens-file", str(tokens), "--now", NOW, *extra]
@@ -68,8 +86,40 @@ def _fingerprint(conn: psycopg.Connection[Any]) -> tuple[Any, ...]:
             "FROM comments",
             "SELECT md5(string_agg(concat_ws(',', tag_id, target_user_id), ';' ORDER BY tag_id, target_user_id)) "
             "FROM user_tag_members",
+            "SELECT md5(string_agg(concat_ws(',', user_id, created_at, post_id, author_id), ';' "
+            "ORDER BY user_id, created_at, post_id)) FROM home_timelines",
+            "SELECT md5(string_agg(concat_ws(',', user_id, created_at, post_id), ';' ORDER BY user_id)) "
+            "FROM home_timeline_horizons",
         )
     )
+
+
+def _check_timelines(conn: psycopg.Connection[Any], report: dict[str, Any]) -> None:
+    """Every user's timeline is exactly their DEPTH newest visible posts; a horizon (at the DEPTH-th) exists
+    exactly for the users with more than DEPTH visible posts."""
+    assert report["timelines"]["depth"] == DEPTH
+    cut = 0
+    for (user_id,) in conn.execute("SELECT id FROM users ORDER BY id").fetchall():
+        visible = conn.execute(VISIBLE, {"u": user_id}).fetchall()
+        timeline = conn.execute(
+            "SELECT created_at, post_id, author_id FROM home_timelines WHERE user_id = %s "
+            "ORDER BY created_at DESC, post_id DESC",
+            (user_id,),
+        ).fetchall()
+        assert timeline == visible[:DEPTH], f"user {user_id}"
+        horizon = conn.execute(
+            "SELECT created_at, post_id FROM home_timeline_horizons WHERE user_id = %s", (user_id,)
+        ).fetchone()
+        if len(visible) > DEPTH:
+            cut += 1
+            assert horizon == visible[DEPTH - 1][:2], f"user {user_id}"
+        else:
+            assert horizon is None, f"user {user_id}"
+    # both kinds are there (the growth viewer with 100 connections sees far more than DEPTH posts)
+    assert 0 < cut < USERS
+    assert _one(conn, "SELECT count(*) FROM home_timeline_horizons") == cut
+    assert report["timelines"]["horizons"] == cut
+    assert _one(conn, "SELECT count(*) FROM home_timelines") == report["timelines"]["rows"]
 
 
 def test_seed_makes_a_consistent_network(
@@ -132,6 +182,7 @@ def test_seed_makes_a_consistent_network(
             assert degree == (int(k),)
         assert len(report["users"]) == TOKENS + 2
         assert _one(conn, "SELECT count(*) FROM auth_tokens") == TOKENS + 2
+        _check_timelines(conn, report)
 
     settings = Settings(
         _env_file=None,
@@ -173,3 +224,20 @@ def test_seed_is_deterministic_and_refuses_to_overwrite(
     with psycopg.connect(seed_db) as conn:
         assert _fingerprint(conn) == before
     assert [u["token"] for u in first["users"]] == [u["token"] for u in second["users"]]
+
+
+def test_seed_without_timeline_tables_says_so(
+    seed_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On a schema older than the timelines (simulated: their tables dropped), the seed loads everything else
+    and says why there are no timelines."""
+    _seed(monkeypatch, tmp_path_factory.mktemp("seed4"), seed_db, "--reset")  # migrated to head first
+    with psycopg.connect(seed_db, autocommit=True) as conn:
+        conn.execute("DROP TABLE home_timelines, home_timeline_horizons")
+    report = _seed(monkeypatch, tmp_path_factory.mktemp("seed5"), seed_db, "--reset")
+    assert "(migration 0006 not applied)" in capsys.readouterr().out
+    assert "no home_timelines or home_timeline_horizons table" in report["timelines"]["skipped"]
+    assert report["counts"]["posts"] == POSTS

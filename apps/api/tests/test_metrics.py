@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
@@ -15,6 +15,7 @@ from sqlalchemy import text
 from hearth_platform.uow import UnitOfWork
 
 TEMPLATE = "/api/v1/probe/{item_id}"
+INCLUDED = "/api/v1/included/things/{thing_id}"  # a route of a router included under prefixes
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,17 @@ def client(make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
         uow.session.execute(text("SELECT 1"))
         uow.session.execute(text("SELECT 2"))
         return {"ok": True}
+
+    things = APIRouter(prefix="/things")
+
+    @things.get("/{thing_id}")
+    def thing(thing_id: int, uow: UnitOfWork) -> dict[str, int]:
+        uow.session.execute(text("SELECT 1"))
+        return {"id": thing_id}
+
+    included = APIRouter(prefix="/api/v1/included")
+    included.include_router(things)
+    app.include_router(included)
 
     with TestClient(app) as c:
         yield c
@@ -103,3 +115,32 @@ def test_operations_routes_are_not_counted(client: TestClient) -> None:
     client.get("/health/ready")
     handlers = {s.labels.get("handler") for s in _samples(client) if s.name == "http_requests_total"}
     assert not handlers & {"/health/live", "/health/ready", "/metrics"}
+
+
+def test_routes_of_included_routers_are_labelled_with_their_full_template(client: TestClient) -> None:
+    for thing in (1, 2):
+        assert client.get(f"/api/v1/included/things/{thing}").status_code == 200
+    samples = _samples(client)
+    requests = [s for s in samples if s.name == "http_requests_total" and s.labels.get("handler") == INCLUDED]
+    assert requests and requests[0].labels["status"] == "200" and requests[0].value >= 2
+    statements = {
+        s.name: s.value
+        for s in samples
+        if s.name.startswith("hearth_db_statements_per_request") and s.labels.get("route") == INCLUDED
+    }
+    assert statements["hearth_db_statements_per_request_count"] >= 2
+    # never the router-relative template, which another router could share
+    assert not [s for s in samples if s.labels.get("handler") == "/things/{thing_id}"]
+    assert not [s for s in samples if s.labels.get("route") == "/things/{thing_id}"]
+
+
+def test_unknown_methods_share_one_label(client: TestClient) -> None:
+    assert client.request("PROPFIND", "/api/v1/probe/1").status_code == 405
+    assert client.request("MKCOL", "/api/v1/probe/1").status_code == 405
+    methods = {
+        s.labels["method"]
+        for s in _samples(client)
+        if s.name == "http_requests_total" and s.labels.get("handler") == TEMPLATE
+    }
+    assert "OTHER" in methods
+    assert not methods & {"PROPFIND", "MKCOL"}

@@ -1,8 +1,8 @@
-"""Fixtures of the connections tests (on top of the root conftest's ``client``, ``make_user``, ...)."""
+"""Connections' test app and fixtures; the shared ones (``client``, ``make_user``, ...) come from hearth_testing."""
 
 from __future__ import annotations
 
-import socket
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,10 +15,33 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from hearth_connections import ConnectionsService
+from hearth_connections import ConnectionGraph
+from hearth_connections.service import RequestsService
+from hearth_platform.app import build_app
+from hearth_platform.settings import Settings
+from hearth_platform.uow import unit_of_work
+from hearth_testing import free_port
 
 API = "/api/v1"
+TESTED_LAYER = "hearth_connections"  # the layer guard: these tests import nothing above connections
+
+
+def build_test_app(settings: Settings) -> FastAPI:
+    """An app of connections and the layers below it."""
+    import hearth_connections
+    import hearth_identity
+    import hearth_storage
+
+    return build_app(
+        settings, [hearth_storage.package, hearth_identity.package, hearth_connections.package], configure_logs=False
+    )
+
+
+@pytest.fixture(scope="session")
+def app_factory() -> Callable[[Settings], FastAPI]:
+    return build_test_app
 
 
 @pytest.fixture
@@ -31,16 +54,32 @@ def send_request(client: TestClient) -> Callable[[Any, Any], httpx.Response]:
     return _send
 
 
+class GraphAndRequests:
+    """The graph face (as the layers above get it) and the requests use case, on one unit of work: the
+    graph tests read, accept, and read again in one transaction."""
+
+    def __init__(self, graph: ConnectionGraph, requests: RequestsService, session: Session) -> None:
+        self._parts = (graph, requests)
+        self._session = session  # for tests that run the graph's SQL building blocks themselves
+
+    def __getattr__(self, name: str) -> Any:
+        for part in self._parts:
+            if hasattr(part, name):
+                return getattr(part, name)
+        raise AttributeError(name)
+
+
+@contextmanager
+def _graph(app: FastAPI) -> Iterator[GraphAndRequests]:
+    state = app.state
+    with unit_of_work(state.database, state.event_bus, state.container) as uow:
+        yield GraphAndRequests(uow.resolve(ConnectionGraph), uow.resolve(RequestsService), uow.session)
+
+
 @pytest.fixture
-def graph(app: FastAPI, client: TestClient) -> Callable[[], AbstractContextManager[ConnectionsService]]:
-    """``with graph() as g:`` the service as neighbours get it, in its own unit of work."""
-
-    @contextmanager
-    def _graph() -> Iterator[ConnectionsService]:
-        with app.state.database.transaction() as session:
-            yield app.state.container.resolve(ConnectionsService, session=session)
-
-    return _graph
+def graph(app: FastAPI, client: TestClient) -> Callable[[], AbstractContextManager[GraphAndRequests]]:
+    """``with graph() as g:`` the graph face and the requests use case, in a unit of work of their own."""
+    return functools.partial(_graph, app)
 
 
 @pytest.fixture
@@ -54,17 +93,11 @@ def sql(app: FastAPI, client: TestClient) -> Callable[..., list[Any]]:
     return _sql
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live_server(make_app: Callable[..., FastAPI]) -> Iterator[str]:
     """A real uvicorn server (its own app, same database) for truly parallel HTTP requests."""
     app = make_app(db_pool_size=20, db_max_overflow=10)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from hearth_connections import RequestPending
+from hearth_connections.errors import RequestPending
 from hearth_connections.repository import PairState, Repository
 
 API = "/api/v1"

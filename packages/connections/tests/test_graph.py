@@ -191,8 +191,9 @@ def test_invalidation_through_a_shared_redis_cache(make_app, make_user, redis_ur
     """The same guarantees with Redis (what several workers share): values round-trip, changes are seen."""
     from fastapi.testclient import TestClient
 
-    from hearth_connections import ConnectionsService
+    from hearth_connections import ConnectionGraph
     from hearth_platform.cache import RedisCache
+    from hearth_testing import resolved
 
     a, b = make_user(), make_user()
     shared = make_app(redis_url=redis_url)
@@ -206,8 +207,7 @@ def test_invalidation_through_a_shared_redis_cache(make_app, make_user, redis_ur
                 cache.delete(name, *ks)
 
         def read() -> tuple[set[int], dict[int, set[int]]]:
-            with shared.state.database.transaction() as session:
-                g = shared.state.container.resolve(ConnectionsService, session=session)
+            with resolved(shared, ConnectionGraph) as g:
                 return g.get_connected_user_ids(a.id), g.viewer_tag_ids(b.id, [a.id])
 
         forget_all()

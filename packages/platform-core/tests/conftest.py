@@ -1,34 +1,28 @@
-"""Helpers for platform-core's tests: build small apps from ``make_app`` and check problem+json answers."""
+"""Platform-core's test app (small apps are built on it with ``make_app``) and ``restore_logging``;
+``assert_problem`` and the other shared fixtures come from hearth_testing."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
 
-import httpx
 import pytest
+from fastapi import FastAPI
 
-PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "code", "request_id"}
+from hearth_platform.app import build_app
+from hearth_platform.settings import Settings
 
-
-def _assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The response is RFC 9457 problem+json with the contract's fields, the given status and code."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body.keys() >= PROBLEM_FIELDS, body
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"].startswith("https://hearth.dev/problems/")
-    assert body["request_id"] == response.headers["x-request-id"]
-    assert body["instance"] == response.request.url.path
-    return body
+TESTED_LAYER = "hearth_platform"  # the layer guard: these tests import no domain package and no app
 
 
-@pytest.fixture
-def assert_problem() -> Callable[[httpx.Response, int, str], dict[str, Any]]:
-    return _assert_problem
+def build_test_app(settings: Settings) -> FastAPI:
+    """An app of the platform alone: no domain package."""
+    return build_app(settings, [], configure_logs=False)
+
+
+@pytest.fixture(scope="session")
+def app_factory() -> Callable[[Settings], FastAPI]:
+    return build_test_app
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from hearth_platform.logging import configure_logging
-from hearth_platform.security import CurrentUser, Principal
+from hearth_platform.security import CurrentUser, Principal, TokenAuthenticator
 
 handler_log = logging.getLogger("hearth.test.handler")
 
@@ -38,6 +38,15 @@ def _app(make_app: Callable[..., FastAPI]) -> FastAPI:
     def crash() -> None:
         raise RuntimeError("kaboom")
 
+    inner = APIRouter(prefix="/inner")
+
+    @inner.get("/{inner_id}")
+    def inner_item(inner_id: int) -> dict[str, int]:
+        return {"id": inner_id}
+
+    outer = APIRouter(prefix="/outer")
+    outer.include_router(inner)
+    app.include_router(outer)
     return app
 
 
@@ -75,13 +84,30 @@ def test_json_lines_with_request_id_and_access_line(
 
 
 @pytest.mark.usefixtures("restore_logging")
+def test_access_line_names_the_full_route_template(
+    make_app: Callable[..., FastAPI], capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("INFO", "json")
+    with TestClient(_app(make_app)) as client:
+        capsys.readouterr()
+        assert client.get("/outer/inner/5").status_code == 200
+        assert client.get("/no/such/page").status_code == 404
+        out = capsys.readouterr().out
+    access = [rec for rec in _lines(out) if rec.get("logger") == "hearth.access"]
+    assert [(a["route"], a["path"]) for a in access] == [
+        ("/outer/inner/{inner_id}", "/outer/inner/5"),  # with the include prefixes, never just "/{inner_id}"
+        ("unmatched", "/no/such/page"),
+    ]
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_access_line_names_the_user_when_known(
     make_app: Callable[..., FastAPI], capsys: pytest.CaptureFixture[str]
 ) -> None:
     configure_logging("INFO", "json")
     app = _app(make_app)
     with TestClient(app) as client:
-        app.state.authenticator_factory = lambda session: _FakeAuthenticator()
+        app.state.container.register(TokenAuthenticator, instance=_FakeAuthenticator())
         capsys.readouterr()
         assert client.get("/me", headers={"Authorization": "Bearer good-token"}).json() == {"id": 4242}
         assert client.get("/me", headers={"Authorization": "Bearer bad"}).status_code == 401

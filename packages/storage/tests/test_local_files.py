@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hearth_platform.settings import Settings
-from hearth_storage import LocalBackend
+from hearth_storage.local import LocalBackend
 
 API = "/api/v1"
 

@@ -154,13 +154,3 @@ def test_get_presigned_url_is_stable(make_user: Callable[..., Any], service: Cal
         a = media.get_presigned_url(key)
         b = media.batch_get_presigned_urls([key, key])
     assert b == {key: a}
-
-
-def test_a_media_is_deleted_with_its_owner(app: FastAPI, make_user: Callable[..., Any]) -> None:
-    owner = make_user()
-    with app.state.database.transaction() as session:
-        ids = _insert_media(session, owner.id, 2)
-        session.execute(text("DELETE FROM users WHERE id = :id"), {"id": owner.id})
-    with app.state.database.transaction() as session:
-        left = session.execute(text("SELECT count(*) FROM media WHERE id = ANY(:ids)"), {"ids": ids}).scalar_one()
-    assert left == 0

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from hearth_platform.settings import Settings
-from hearth_storage import S3Backend
+from hearth_storage.s3 import S3Backend
 
 pytestmark = pytest.mark.s3
 

@@ -1,4 +1,4 @@
-"""Hearth's composition root: the app factory, the wiring of packages, and the ``hearth`` CLI."""
+"""Hearth's composition root: the app factory (every package, in layer order) and the ``hearth`` CLI."""
 
 from .app import create_app
 

@@ -1,45 +1,14 @@
 """Hearth connections: connection requests, connections, blocks, private audience tags and members.
 
-The public face. Neighbours reach the graph through their own ports, satisfied by
-:class:`ConnectionsService` in the app's wiring; this package needs :class:`UserDirectory` from identity.
+The face: ``ConnectionGraph`` (the read face for the layers above: who is connected, who is in which tag,
+as values or as SQL to embed), the events it publishes (``ConnectionAccepted``, ``TagMemberAdded``),
+``TagNotFound``, and ``package`` (its services and routes, ``GET /users/{id}`` and ``GET /users`` included:
+they show the caller's relationship to each user).
 """
 
-from .errors import (
-    AlreadyConnected,
-    Blocked,
-    BlockNotFound,
-    MemberNotConnected,
-    NotConnected,
-    RequestNotFound,
-    RequestPending,
-    SelfBlock,
-    SelfRequest,
-    TagExists,
-    TagNotFound,
-    UserNotFound,
-)
-from .ports import UserDirectory, UserProfileLike, UserSummaryLike
-from .router import router
-from .service import ConnectionGraph, ConnectionsService, Relationship
+from .errors import TagNotFound
+from .events import ConnectionAccepted, TagMemberAdded
+from .package import package
+from .service import ConnectionGraph
 
-__all__ = [
-    "AlreadyConnected",
-    "BlockNotFound",
-    "Blocked",
-    "ConnectionGraph",
-    "ConnectionsService",
-    "MemberNotConnected",
-    "NotConnected",
-    "Relationship",
-    "RequestNotFound",
-    "RequestPending",
-    "SelfBlock",
-    "SelfRequest",
-    "TagExists",
-    "TagNotFound",
-    "UserDirectory",
-    "UserNotFound",
-    "UserProfileLike",
-    "UserSummaryLike",
-    "router",
-]
+__all__ = ["ConnectionAccepted", "ConnectionGraph", "TagMemberAdded", "TagNotFound", "package"]

@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     and_,
     case,
@@ -26,7 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
+
+from hearth_identity import ConnectionStatus
 
 from .models import (
     CANCELLED,
@@ -38,6 +41,9 @@ from .models import (
     ConnectionRequest,
     UserTagMember,
 )
+
+IdColumn = ColumnElement[int] | QueryableAttribute[int]
+"""A column (or expression) of user or tag ids, to probe per row."""
 
 Keyset = tuple[datetime, int]
 
@@ -235,6 +241,20 @@ class Repository:
             .select()
         )
 
+    @staticmethod
+    def connected_clause(user_id: int, other: IdColumn) -> ColumnElement[bool]:
+        """``user_id`` and ``other`` are connected: one probe of the pair's unique index per row."""
+        return (
+            select(literal(1))
+            .where(
+                Connection.user_a_id == func.least(user_id, other),
+                Connection.user_b_id == func.greatest(user_id, other),
+                Connection.status == CONNECTED,
+            )
+            .offset(0)  # a fence: a probe per row, never a hash of every connection of the table
+            .exists()
+        )
+
     def connected_ids(self, user_id: int) -> set[int]:
         return set(self.session.execute(self.connected_ids_select(user_id)).scalars())
 
@@ -260,7 +280,7 @@ class Repository:
         stmt = stmt.order_by(pairs.c.created_at.desc(), pairs.c.user_id.desc()).limit(limit)
         return [(int(r.user_id), r.created_at) for r in self.session.execute(stmt)]
 
-    def relationships(self, viewer_id: int, user_ids: list[int]) -> dict[int, str]:
+    def relationships(self, viewer_id: int, user_ids: list[int]) -> dict[int, ConnectionStatus]:
         """``other id -> connected | pending_outgoing | pending_incoming`` for the ones that have one."""
         connected_a = select(Connection.user_b_id.label("other"), literal("connected").label("kind")).where(
             Connection.user_a_id == viewer_id, Connection.user_b_id.in_(user_ids), Connection.status == CONNECTED
@@ -278,10 +298,10 @@ class Repository:
             ConnectionRequest.from_user_id.in_(user_ids),
             ConnectionRequest.status == PENDING,
         )
-        out: dict[int, str] = {}
+        out: dict[int, ConnectionStatus] = {}
         for other, kind in self.session.execute(union_all(connected_a, connected_b, outgoing, incoming)):
             if out.get(other) != "connected":  # a connection outranks a stale pending row
-                out[int(other)] = str(kind)
+                out[int(other)] = cast(ConnectionStatus, kind)
         return out
 
     # -- blocks --------------------------------------------------------------------------------------

@@ -7,14 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from hearth_platform.objects import ConnectionStatus as ConnectionStatus  # the shared API objects
-from hearth_platform.objects import PublicUser as PublicUser
-from hearth_platform.objects import UserSummary as UserSummary
+from hearth_identity import PublicUser, UserSummary
 from hearth_platform.text import plain_text
 
 from .models import TAG_NAME_MAX
 
-MAX_ID = 2**63 - 1
 RAW_TAG_NAME_MAX = 500  # before sanitising; the 1-50 limit is checked on the plain text
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, delete, func, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, delete, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .models import UserTag, UserTagMember
-from .repository import ConstraintViolation, Keyset, constraint_name
+from .repository import ConstraintViolation, IdColumn, Keyset, constraint_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +114,15 @@ class TagRepository:
         stmt = stmt.order_by(UserTagMember.created_at.desc(), UserTagMember.target_user_id.desc()).limit(limit)
         return [(int(r.target_user_id), r.created_at) for r in self.session.execute(stmt)]
 
-    def add_member(self, owner_id: int, tag_id: int, user_id: int) -> None:
-        """Put ``user_id`` in the tag (a no-op when already there)."""
-        self.session.execute(
+    def add_member(self, owner_id: int, tag_id: int, user_id: int) -> bool:
+        """Put ``user_id`` in the tag; ``False`` (and no change) when already there."""
+        added = self.session.execute(
             insert(UserTagMember)
             .values(tag_id=tag_id, target_user_id=user_id, owner_user_id=owner_id)
             .on_conflict_do_nothing(index_elements=[UserTagMember.tag_id, UserTagMember.target_user_id])
-        )
+            .returning(UserTagMember.tag_id)
+        ).first()
+        return added is not None
 
     def remove_member(self, tag_id: int, user_id: int) -> bool:
         deleted = self.session.execute(
@@ -155,6 +157,21 @@ class TagRepository:
     def viewer_tag_ids_select(self, viewer_id: int) -> Select[Any]:
         """``SELECT tag_id`` of every tag (of any owner) that has ``viewer_id`` as a member."""
         return select(UserTagMember.tag_id).where(UserTagMember.target_user_id == viewer_id)
+
+    @staticmethod
+    def member_clause(tag_id: IdColumn, viewer_id: int) -> ColumnElement[bool]:
+        """``viewer_id`` is a member of the tag ``tag_id``: one probe of the membership key per row."""
+        return (
+            select(literal(1))
+            .where(UserTagMember.tag_id == tag_id, UserTagMember.target_user_id == viewer_id)
+            .offset(0)  # a fence: a probe per row, never a hash of the viewer's memberships
+            .exists()
+        )
+
+    @staticmethod
+    def members_of_tags_select(tag_ids: list[int]) -> Select[Any]:
+        """``SELECT target_user_id`` of the members of any of ``tag_ids``."""
+        return select(UserTagMember.target_user_id).where(UserTagMember.tag_id.in_(tag_ids)).distinct()
 
     def tag_member_ids_select(self, owner_id: int, tag_id: int) -> Select[Any]:
         """``SELECT target_user_id`` of the members of ``owner_id``'s tag ``tag_id`` (empty if not theirs)."""

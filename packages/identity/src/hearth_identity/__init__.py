@@ -1,31 +1,13 @@
 """Hearth identity: users, credentials and bearer tokens.
 
-The face: the services the app wires (``AccountService``, ``ProfileService``, ``UserDirectory``,
-``BearerTokenAuthenticator``), the objects neighbours receive (``UserSummary``, ``UserProfile``), the API
-objects, the ports identity needs (``Relationships``, ``AvatarMedia``), its errors and ``router``.
+The face: ``UserDirectory`` (batched user reads and search, for the layers above), the user API objects
+(``UserSummary``, ``UserProfile``, ``PublicUser``, ``ConnectionStatus``), ``UserNotFound``, and ``package``
+(what an app mounts: the services, the token check behind ``CurrentUser``, the auth and ``/users/me`` routes).
 """
 
-from .errors import EmailTaken, InvalidCredentials, UsernameTaken, UserNotFound
-from .ports import AvatarMedia, Relationships
-from .router import router
-from .schemas import ConnectionStatus, Me, PublicUser, UserProfile, UserSummary
-from .service import AccountService, BearerTokenAuthenticator, ProfileService, UserDirectory
+from .errors import UserNotFound
+from .package import package
+from .schemas import ConnectionStatus, PublicUser, UserProfile, UserSummary
+from .service import UserDirectory
 
-__all__ = [
-    "AccountService",
-    "AvatarMedia",
-    "BearerTokenAuthenticator",
-    "ConnectionStatus",
-    "EmailTaken",
-    "InvalidCredentials",
-    "Me",
-    "ProfileService",
-    "PublicUser",
-    "Relationships",
-    "UserDirectory",
-    "UserNotFound",
-    "UserProfile",
-    "UserSummary",
-    "UsernameTaken",
-    "router",
-]
+__all__ = ["ConnectionStatus", "PublicUser", "UserDirectory", "UserNotFound", "UserProfile", "UserSummary", "package"]

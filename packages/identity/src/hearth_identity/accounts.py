@@ -5,19 +5,19 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from hearth_platform.settings import Settings
+from hearth_storage import MediaService
 
 from . import views
 from .credentials import hash_password, needs_rehash, new_token, token_digest, verify_password
 from .errors import EmailTaken, InvalidCredentials, UsernameTaken
 from .models import User
-from .ports import AvatarMedia
 from .repository import DuplicateUser, TokenRepository, UserRepository
 from .schemas import AuthSession, LoginRequest, RegisterRequest
 from .text import has_surrogates, is_valid_username
 
 
 class AccountService:
-    def __init__(self, session: Session, settings: Settings, avatars: AvatarMedia) -> None:
+    def __init__(self, session: Session, settings: Settings, avatars: MediaService) -> None:
         self._users = UserRepository(session)
         self._tokens = TokenRepository(session)
         self._ttl = settings.token_ttl_seconds

@@ -1,8 +1,4 @@
-"""``UserDirectory``: read-only batch reads of users for neighbouring packages.
-
-It depends on the session and the ``AvatarMedia`` port only (never on connections), so connections'
-service can depend on it without a cycle in the container.
-"""
+"""``UserDirectory``: batched reads of users for the layers above (connections, posts)."""
 
 from __future__ import annotations
 
@@ -10,14 +6,16 @@ from collections.abc import Collection
 
 from sqlalchemy.orm import Session
 
+from hearth_storage import MediaService
+
 from . import views
-from .ports import AvatarMedia
 from .repository import UserRepository
 from .schemas import UserProfile, UserSummary
+from .text import search_text
 
 
 class UserDirectory:
-    def __init__(self, session: Session, avatars: AvatarMedia) -> None:
+    def __init__(self, session: Session, avatars: MediaService) -> None:
         self._users = UserRepository(session)
         self._avatars = avatars
 
@@ -36,3 +34,13 @@ class UserDirectory:
     def existing_ids(self, user_ids: Collection[int]) -> set[int]:
         """Which of ``user_ids`` are users (one query; none for an empty input)."""
         return self._users.existing_ids(user_ids)
+
+    def search(self, q: str, *, after: str | None, exclude: Collection[int], limit: int) -> list[UserProfile]:
+        """Users whose username or display name starts with ``q`` (case-insensitive), by username, after the
+        username ``after``, leaving out ``exclude``: one query plus one avatar-URL call."""
+        prefix = search_text(q).lower()
+        if not prefix:
+            return []
+        rows = self._users.search(prefix, after=after, exclude=exclude, limit=limit)
+        urls = views.avatar_urls(self._avatars, (r.avatar_media_id for r in rows))
+        return [views.profile(r, urls) for r in rows]

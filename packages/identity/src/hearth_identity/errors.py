@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hearth_platform.errors import Conflict, NotFound, Unauthorized
+from hearth_platform.errors import Conflict, ObjectNotFound, Unauthorized
 
 
 class InvalidCredentials(Unauthorized):
@@ -28,11 +28,7 @@ class EmailTaken(Conflict):
         super().__init__("An account with that email address already exists.")
 
 
-class UserNotFound(NotFound):
-    def __init__(self, user_id: int) -> None:
-        super().__init__(f"User {user_id} was not found.")
+class UserNotFound(ObjectNotFound):
+    """The user does not exist, or does not exist for the caller (blocked): the same answer."""
 
-
-class MediaNotFound(NotFound):
-    def __init__(self, media_id: int) -> None:
-        super().__init__(f"Media {media_id} was not found.")
+    noun = "User"

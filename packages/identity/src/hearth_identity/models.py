@@ -36,7 +36,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     display_name: Mapped[str] = mapped_column(String(80))
     bio: Mapped[str] = mapped_column(String(500), default="", server_default="")
-    # Media belongs to the storage package: no foreign key across package boundaries.
+    # Media is storage's (a layer below): read through its face, by id.
     avatar_media_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

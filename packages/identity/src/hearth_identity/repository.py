@@ -10,15 +10,10 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hearth_platform.ids import valid_id, valid_ids
+
 from .models import AuthToken, User
 from .text import like_prefix
-
-BIGINT_MAX = 2**63 - 1
-
-
-def valid_ids(ids: Collection[int]) -> set[int]:
-    """Ids that can exist (a BIGINT identity): others are unknown without asking the database."""
-    return {i for i in ids if 1 <= i <= BIGINT_MAX}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +58,7 @@ class UserRepository:
             raise
 
     def get(self, user_id: int) -> User | None:
-        if not valid_ids([user_id]):
+        if not valid_id(user_id):
             return None
         return self.session.get(User, user_id)
 

@@ -1,17 +1,19 @@
-"""Identity's HTTP face: thin handlers over the services (mounted under ``/api/v1``)."""
+"""Identity's HTTP face: thin handlers over the services (mounted under ``/api/v1``).
+
+``GET /users/{id}`` and ``GET /users`` are connections' routes: they show how the caller relates to
+each user."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 
-from hearth_platform.pagination import Page, Pagination
 from hearth_platform.ratelimit import limit_per_address
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
-from .schemas import AuthSession, LoginRequest, Me, PublicUser, RegisterRequest, UpdateMeRequest
+from .schemas import AuthSession, LoginRequest, Me, RegisterRequest, UpdateMeRequest
 from .service import AccountService, ProfileService
 
 router = APIRouter()
@@ -68,19 +70,3 @@ def get_me(caller: CurrentUser, profiles: Profiles) -> Me:
 def update_me(body: UpdateMeRequest, caller: CurrentUser, profiles: Profiles) -> Me:
     """Change the display name, bio or avatar (``avatar_media_id: null`` clears it)."""
     return profiles.update_me(caller.user_id, body)
-
-
-@router.get("/users/{user_id}", tags=["users"], responses=_problems((401, "Not authenticated"), (404, "Unknown user")))
-def get_user(user_id: int, caller: CurrentUser, profiles: Profiles) -> PublicUser:
-    return profiles.get(caller.user_id, user_id)
-
-
-@router.get("/users", tags=["users"], responses=_problems((401, "Not authenticated"), (422, "Invalid query or cursor")))
-def search_users(
-    q: Annotated[str, Query(min_length=1, max_length=50, description="Prefix of a username or display name.")],
-    caller: CurrentUser,
-    profiles: Profiles,
-    page: Pagination,
-) -> Page[PublicUser]:
-    """Users whose username or display name starts with ``q`` (case-insensitive), by username."""
-    return profiles.search(caller.user_id, q, page)

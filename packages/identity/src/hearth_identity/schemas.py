@@ -8,10 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from hearth_platform.objects import ConnectionStatus as ConnectionStatus  # the shared API objects
-from hearth_platform.objects import PublicUser as PublicUser
-from hearth_platform.objects import UserProfile as UserProfile
-from hearth_platform.objects import UserSummary as UserSummary
 from hearth_platform.text import plain_text
 
 from .text import USERNAME_PATTERN, has_surrogates, is_valid_email
@@ -23,6 +19,31 @@ _RAW_FACTOR = 8
 
 
 # --- objects -----------------------------------------------------------------------------------
+
+ConnectionStatus = Literal["self", "none", "pending_outgoing", "pending_incoming", "connected"]
+
+
+class UserSummary(BaseModel):
+    """``{id, username, display_name, avatar_url}``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    username: str
+    display_name: str
+    avatar_url: str | None = None
+
+
+class UserProfile(UserSummary):
+    """A summary plus the bio."""
+
+    bio: str = ""
+
+
+class PublicUser(UserProfile):
+    """``UserSummary + {bio, connection_status}``."""
+
+    connection_status: ConnectionStatus
 
 
 class Me(PublicUser):

@@ -1,10 +1,8 @@
 """Identity's services, one module per use case:
 
 - :class:`AccountService` (``accounts.py``): register, log in, log out.
-- :class:`ProfileService` (``profiles.py``): the caller's account, public profiles, user search; it needs
-  the ``Relationships`` (connections) and ``AvatarMedia`` (storage) ports.
-- :class:`UserDirectory` (``directory.py``): read-only batched user reads for neighbours; it needs only
-  ``AvatarMedia``, so connections can depend on it without a cycle.
+- :class:`ProfileService` (``profiles.py``): the caller's own account.
+- :class:`UserDirectory` (``directory.py``): batched user reads and search for the layers above.
 - :class:`BearerTokenAuthenticator` (``authenticator.py``): the token check behind ``CurrentUser``.
 """
 

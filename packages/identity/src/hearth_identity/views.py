@@ -6,15 +6,14 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC
 from typing import Any
 
+from hearth_storage import MediaService
+
 from .models import User
-from .ports import AvatarMedia
 from .repository import UserRow
-from .schemas import ConnectionStatus, Me, PublicUser, UserProfile, UserSummary
-
-STATUSES: frozenset[str] = frozenset({"self", "none", "pending_outgoing", "pending_incoming", "connected"})
+from .schemas import Me, UserProfile, UserSummary
 
 
-def avatar_urls(avatars: AvatarMedia, media_ids: Iterable[int | None]) -> Mapping[int, str]:
+def avatar_urls(avatars: MediaService, media_ids: Iterable[int | None]) -> Mapping[int, str]:
     """One call for all the avatars shown; none at all when nobody shown has one."""
     ids = {m for m in media_ids if m is not None}
     return avatars.download_urls(ids) if ids else {}
@@ -30,20 +29,12 @@ def _summary_fields(row: UserRow | User, urls: Mapping[int, str]) -> dict[str, A
     }
 
 
-def _status(status: str) -> ConnectionStatus:
-    return status if status in STATUSES else "none"  # type: ignore[return-value]
-
-
 def summary(row: UserRow | User, urls: Mapping[int, str]) -> UserSummary:
     return UserSummary(**_summary_fields(row, urls))
 
 
 def profile(row: UserRow | User, urls: Mapping[int, str]) -> UserProfile:
     return UserProfile(**_summary_fields(row, urls), bio=row.bio)
-
-
-def public_user(row: UserRow | User, urls: Mapping[int, str], status: str) -> PublicUser:
-    return PublicUser(**_summary_fields(row, urls), bio=row.bio, connection_status=_status(status))
 
 
 def me(user: User, urls: Mapping[int, str]) -> Me:

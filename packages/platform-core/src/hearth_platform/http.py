@@ -1,27 +1,29 @@
-"""Install the platform's HTTP behaviour on an app: error handlers and the middleware stack."""
+"""Install the platform's HTTP behaviour on an app: error handlers, the middleware and the HTTP metrics."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from .errors import install_error_handlers
-from .middleware import (
-    AccessLogMiddleware,
-    BodyLimitMiddleware,
-    RequestIdMiddleware,
-    SecurityHeadersMiddleware,
-)
+from .metrics import HttpMetrics
+from .middleware import PlatformMiddleware
 from .settings import Settings
 
 
-def install_http(app: FastAPI, settings: Settings) -> None:
+def install_http(app: FastAPI, settings: Settings, *, http_metrics: bool = True) -> None:
+    """Error handlers and the one platform middleware (request id, body limit, security headers, access
+    line, statement count and, unless ``http_metrics=False``, the HTTP request metrics, in a registry of
+    the app's own: ``app.state.http_metrics_registry``, which ``/metrics`` exposes)."""
     install_error_handlers(app)
-    # add_middleware prepends: the last added is the outermost.
+    metrics: HttpMetrics | None = None
+    if http_metrics:
+        registry = CollectorRegistry()
+        metrics = HttpMetrics(registry)
+        app.state.http_metrics_registry = registry
     app.add_middleware(
-        BodyLimitMiddleware,
+        PlatformMiddleware,
         max_bytes=settings.max_body_bytes,
         prefix_limits={"/files/": max(settings.media_max_bytes, settings.max_body_bytes)},
+        http_metrics=metrics,
     )
-    app.add_middleware(SecurityHeadersMiddleware)  # outside the body limit: its 413 gets the headers too
-    app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(RequestIdMiddleware)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from contextvars import ContextVar
+from typing import Any
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.json import JsonEncoder
 
 current_request_id: ContextVar[str | None] = ContextVar("hearth_request_id", default=None)
+
+# a LogRecord's own attributes; every other attribute of a record is an extra field of the line
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
 class RequestIdFilter(logging.Filter):
@@ -18,6 +23,54 @@ class RequestIdFilter(logging.Filter):
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id.get()
         return True
+
+
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per line: ``ts``, ``level``, ``logger``, ``message``, then the record's extra fields
+    (``request_id`` among them), and ``exc_info`` / ``stack_info`` when there are some.
+
+    The lines python-json-logger's ``JsonFormatter`` wrote with our settings (same keys, order, time
+    format and value encoding: its ``JsonEncoder``), at a fraction of the cost: the access line is written
+    for every request. The time prefix is formatted once per second.
+    """
+
+    _encoder = JsonEncoder(ensure_ascii=True)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._second: tuple[int, str] = (-1, "")
+
+    def _timestamp(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        cached = self._second
+        if cached[0] != second:
+            cached = self._second = (second, time.strftime("%Y-%m-%d %H:%M:%S", self.converter(record.created)))
+        return f"{cached[1]},{int(record.msecs):03d}"
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] = {}
+        if isinstance(record.msg, dict):  # logger.info({...}): its keys are fields of the line
+            fields = dict(record.msg)
+            record.message = ""
+        else:
+            record.message = record.getMessage()
+        if record.exc_info and not fields.get("exc_info"):
+            fields["exc_info"] = self.formatException(record.exc_info)
+        if not fields.get("exc_info") and record.exc_text:
+            fields["exc_info"] = record.exc_text
+        if record.stack_info and not fields.get("stack_info"):
+            fields["stack_info"] = self.formatStack(record.stack_info)
+        line: dict[str, Any] = {
+            "ts": self._timestamp(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.message,
+        }
+        line.update(fields)
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_ATTRS:
+                line[key] = value
+        return self._encoder.encode(line)
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -41,13 +94,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RequestIdFilter())
     if fmt == "json":
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s",
-                rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
-                timestamp=False,
-            )
-        )
+        handler.setFormatter(JsonLineFormatter())
     else:
         handler.setFormatter(ConsoleFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()

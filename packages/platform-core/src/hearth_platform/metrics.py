@@ -1,7 +1,9 @@
-"""The application's own Prometheus metrics (HTTP metrics come from the instrumentator).
+"""Prometheus metrics: the application's own, and the HTTP request metrics of each app.
 
-Metrics are process-wide by nature; they are created on first use (not at import) and work in
-multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set (``hearth serve --workers N`` sets it).
+The application's metrics are process-wide by nature; they are created on first use (not at import).
+The HTTP metrics belong to an app (:class:`HttpMetrics`, in its own registry, recorded by the platform
+middleware). Both work in multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set (``hearth serve
+--workers N`` sets it).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, Summary
 from prometheus_client import multiprocess as prom_multiprocess
 
 
@@ -67,3 +69,101 @@ def metrics_registry() -> CollectorRegistry | None:
         prom_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return registry
     return None
+
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+UNTEMPLATED = "none"
+"""The ``handler`` of a request no route matched (never its raw path: the label set stays bounded)."""
+
+LATENCY_BUCKETS = (0.1, 0.5, 1.0)
+LATENCY_HIGHR_BUCKETS = (
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 7.5, 10, 30, 60,
+)  # fmt: skip
+
+
+class HttpMetrics:
+    """HTTP request metrics by route template, method and status.
+
+    The series (names, labels, buckets) are those prometheus-fastapi-instrumentator's defaults gave, so
+    dashboards keep working: ``http_requests_total`` (method, status, handler),
+    ``http_request_duration_seconds`` (method, handler), ``http_request_duration_highr_seconds`` (no
+    labels), ``http_request_size_bytes`` and ``http_response_size_bytes`` (handler; the declared
+    ``Content-Length``). Labels are bounded: ``handler`` is a route template or ``none``, ``method`` one of
+    the HTTP methods or ``OTHER``, ``status`` a status code. A label set's children are looked up once and
+    cached (``labels()`` takes a lock and builds the key on every call).
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.requests = Counter(
+            "http_requests_total",
+            "Total number of requests by method, status and handler.",
+            ("method", "status", "handler"),
+            registry=registry,
+        )
+        self.request_size = Summary(
+            "http_request_size_bytes",
+            "Content length of incoming requests by handler. Only value of header is respected. "
+            "Otherwise ignored. No percentile calculated. ",
+            ("handler",),
+            registry=registry,
+        )
+        self.response_size = Summary(
+            "http_response_size_bytes",
+            "Content length of outgoing responses by handler. Only value of header is respected. "
+            "Otherwise ignored. No percentile calculated. ",
+            ("handler",),
+            registry=registry,
+        )
+        self.latency_highr = Histogram(
+            "http_request_duration_highr_seconds",
+            "Latency with many buckets but no API specific labels. Made for more accurate percentile calculations. ",
+            buckets=LATENCY_HIGHR_BUCKETS,
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Latency with only few buckets by handler. Made to be only used if aggregation by handler is important. ",
+            ("method", "handler"),
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._children: dict[tuple[str, int, str], tuple[Counter, Summary, Summary, Histogram]] = {}
+
+    def observe(
+        self,
+        method: str,
+        status: int,
+        handler: str | None,
+        duration_s: float,
+        request_length: bytes | None,
+        response_length: bytes | None,
+    ) -> None:
+        """Record one request; the lengths are the raw ``Content-Length`` header values, if any."""
+        key = (method if method in HTTP_METHODS else "OTHER", status, handler or UNTEMPLATED)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = self._children_for(*key)
+        total, request_size, response_size, latency = children
+        total.inc()
+        request_size.observe(_length(request_length))
+        response_size.observe(_length(response_length))
+        self.latency_highr.observe(duration_s)
+        latency.observe(duration_s)
+
+    def _children_for(self, method: str, status: int, handler: str) -> tuple[Counter, Summary, Summary, Histogram]:
+        return (
+            self.requests.labels(method, str(status), handler),
+            self.request_size.labels(handler),
+            self.response_size.labels(handler),
+            self.latency.labels(method, handler),
+        )
+
+
+def _length(raw: bytes | None) -> int:
+    if not raw:
+        return 0
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        return 0

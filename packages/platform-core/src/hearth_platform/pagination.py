@@ -8,7 +8,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, NoReturn, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
@@ -48,8 +48,13 @@ class CursorCodec:
         # compare bytes: a str with non-ASCII characters would make compare_digest raise TypeError (a 500)
         if not hmac.compare_digest(mac.encode("utf-8"), self._sign(kind, payload).encode()):
             raise InvalidCursor("The cursor is not valid for this list.")
-        values = json.loads(payload)
-        return [_decode_value(v) for v in values]
+        try:
+            values = json.loads(payload)
+            if not isinstance(values, list):
+                raise TypeError("a cursor holds a list")
+            return [_decode_value(v) for v in values]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise InvalidCursor("The cursor is not valid for this list.") from exc
 
 
 def _encode_value(v: Any) -> Any:
@@ -59,7 +64,7 @@ def _encode_value(v: Any) -> Any:
 
 
 def _decode_value(v: Any) -> Any:
-    if isinstance(v, dict) and "t" in v:
+    if isinstance(v, dict):
         return datetime.fromisoformat(v["t"])
     return v
 
@@ -77,6 +82,26 @@ class PageRequest:
         if self.cursor is None:
             return None
         return self.codec.decode(kind, self.cursor)
+
+    def keyset(self, kind: str) -> tuple[datetime, int] | None:
+        """The ``(timestamp, id)`` a newest- or oldest-first page starts after; any other shape is refused."""
+        values = self.after(kind)
+        if values is None:
+            return None
+        if (
+            len(values) != 2
+            or not isinstance(values[0], datetime)
+            or values[0].tzinfo is None
+            or not isinstance(values[1], int)
+            or isinstance(values[1], bool)
+        ):
+            self.reject_cursor()
+        return values[0], values[1]
+
+    @staticmethod
+    def reject_cursor() -> NoReturn:
+        """A cursor that is signed for this list but holds values of another shape."""
+        raise InvalidCursor("The cursor is not valid for this list.")
 
     def next_cursor(self, kind: str, values: list[Any] | None) -> str | None:
         return None if values is None else self.codec.encode(kind, values)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from typing import Any
 
@@ -21,6 +20,7 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from .errors import RateLimited
+from .fallback import RedisFallback
 from .metrics import app_metrics
 from .security import CurrentUser, Principal
 
@@ -48,30 +48,23 @@ class RateLimiter:
         if redis_url:
             # counters live under this deployment's prefix (``<prefix>ratelimit:...``), like its cache keys:
             # two deployments on one Redis must neither share counters nor clear each other's on reset()
-            self._shared_storage = storage_from_string(
+            shared = storage_from_string(
                 redis_url, key_prefix=f"{key_prefix}ratelimit", socket_connect_timeout=0.5, socket_timeout=0.5
             )
-            self._shared = FixedWindowRateLimiter(self._shared_storage)
-        self._shared_down_until = 0.0
-        self._lock = threading.Lock()
+            if not isinstance(shared, Storage):  # an async storage (``async+redis://``) cannot serve sync checks
+                raise ValueError("the rate-limit storage must be synchronous (redis://, rediss://, ...)")
+            self._shared_storage = shared
+            self._shared = FixedWindowRateLimiter(shared)
+        self._fallback = RedisFallback("rate limits", log, retry_after=self.RETRY_SHARED_AFTER_S)
 
     @property
     def shared(self) -> bool:
         return self._shared is not None
 
     def _strategy(self) -> FixedWindowRateLimiter:
-        if self._shared is not None and time.monotonic() >= self._shared_down_until:
+        if self._shared is not None and not self._fallback.down:
             return self._shared
         return self._memory
-
-    def _mark_shared_down(self, exc: Exception) -> None:
-        with self._lock:
-            if time.monotonic() >= self._shared_down_until:
-                log.warning(
-                    "rate-limit storage unreachable, using in-process counters",
-                    extra={"error": type(exc).__name__},
-                )
-            self._shared_down_until = time.monotonic() + self.RETRY_SHARED_AFTER_S
 
     def check(self, family: str, key: str) -> None:
         """Count one hit for ``key`` in ``family``; raise :class:`RateLimited` when over the limit."""
@@ -84,7 +77,7 @@ class RateLimiter:
         except Exception as exc:
             if strategy is self._memory:
                 raise
-            self._mark_shared_down(exc)
+            self._fallback.failed(exc)
             strategy = self._memory
             allowed = strategy.hit(item, family, key)
         if not allowed:

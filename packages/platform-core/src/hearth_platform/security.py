@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
 from .errors import Unauthorized
 from .uow import UnitOfWork
@@ -21,13 +20,9 @@ class Principal:
 
 
 class TokenAuthenticator(Protocol):
-    """Checks a bearer token; identity provides it, the app wires it in."""
+    """Checks a bearer token. Identity registers its implementation on the app's container."""
 
     def authenticate(self, token: str) -> Principal | None: ...
-
-
-class AuthenticatorFactory(Protocol):
-    def __call__(self, session: Session) -> TokenAuthenticator: ...
 
 
 def bearer_token(request: Request) -> str | None:
@@ -45,8 +40,7 @@ def _current_user(request: Request, uow: UnitOfWork) -> Principal:
     token = bearer_token(request)
     if token is None:
         raise Unauthorized("A bearer token is required.")
-    authenticator: TokenAuthenticator = request.app.state.authenticator_factory(uow.session)
-    principal = authenticator.authenticate(token)
+    principal = uow.resolve(TokenAuthenticator).authenticate(token)  # type: ignore[type-abstract]
     if principal is None:
         raise Unauthorized("The bearer token is invalid, expired or revoked.")
     request.state.user_id = principal.user_id

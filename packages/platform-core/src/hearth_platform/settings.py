@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".hearth")
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Home timelines keep each reader's newest posts up to this depth; deeper pages are read at request time.
+    timeline_depth: int = Field(default=1000, ge=20, le=100_000)
 
     # Shared cache and rate-limit counters; unset means in-process.
     redis_url: str | None = None

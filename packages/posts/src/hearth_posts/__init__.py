@@ -1,32 +1,12 @@
-"""Hearth posts: posts that reach exactly their audience, comments, the home feed and the digest.
+"""Hearth posts: posts that reach exactly their audience, comments, the home feed, the digest, and media
+access by post.
 
-The face of the package: its services (and their interfaces), DTOs, errors, the ports it needs from
-neighbours, and its router. Everything else is private.
+The face: the ``Post`` and ``Comment`` API objects, ``PostNotFound``, and ``package`` (its services, its
+handlers of connections' events, its routes).
 """
 
-from .errors import CommentNotFound, MediaNotReady, NotCommentDeleter, NotPostAuthor, PostNotFound
-from .feed import FeedService, FeedServiceInterface
-from .ports import AudienceGraph, MediaCatalog, UserDirectory
-from .router import router
-from .schemas import Comment, Digest, Post
-from .service import PostMediaAccess, PostsService, PostsServiceInterface
+from .errors import PostNotFound
+from .package import package
+from .schemas import Comment, Post
 
-__all__ = [
-    "AudienceGraph",
-    "Comment",
-    "CommentNotFound",
-    "Digest",
-    "FeedService",
-    "FeedServiceInterface",
-    "MediaCatalog",
-    "MediaNotReady",
-    "NotCommentDeleter",
-    "NotPostAuthor",
-    "Post",
-    "PostMediaAccess",
-    "PostNotFound",
-    "PostsService",
-    "PostsServiceInterface",
-    "UserDirectory",
-    "router",
-]
+__all__ = ["Comment", "Post", "PostNotFound", "package"]

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hearth_identity import UserDirectory, UserSummary
+from hearth_storage import Media, MediaService
+
 from .models import AUDIENCE_CONNECTIONS
-from .ports import MediaCatalog, UserDirectory
 from .repository import CommentRow, PostRow
 from .schemas import (
     AudienceOut,
     Comment,
     ConnectionsAudience,
     LimitedAudience,
-    Media,
     Post,
     TagsAudience,
-    UserSummary,
 )
 
 
@@ -33,21 +33,19 @@ def _unknown_user(user_id: int) -> UserSummary:
 
 
 class Assembler:
-    def __init__(self, users: UserDirectory, media: MediaCatalog) -> None:
+    def __init__(self, users: UserDirectory, media: MediaService) -> None:
         self.users = users
         self.media = media
 
     def authors(self, user_ids: set[int]) -> dict[int, UserSummary]:
-        found = self.users.summaries(user_ids) if user_ids else {}
-        return {uid: UserSummary.model_validate(s, from_attributes=True) for uid, s in found.items()}
+        return self.users.summaries(user_ids) if user_ids else {}
 
     def posts(self, rows: Sequence[PostRow], viewer_id: int, extra_authors: set[int] | None = None) -> list[Post]:
         if not rows:
             return []
         authors = self.authors({r.author_id for r in rows} | (extra_authors or set()))
         media_ids = {m for r in rows for m in r.media_ids}
-        media = self.media.media_views(media_ids) if media_ids else {}
-        media_out = {mid: Media.model_validate(m, from_attributes=True) for mid, m in media.items()}
+        media_out: dict[int, Media] = self.media.media_views(media_ids) if media_ids else {}
         return [
             Post(
                 id=r.id,

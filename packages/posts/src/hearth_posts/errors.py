@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from hearth_platform.errors import Forbidden, NotFound, Unprocessable
+from hearth_platform.errors import Forbidden, ObjectNotFound, Unprocessable
 
 
-class PostNotFound(NotFound):
-    def __init__(self, post_id: int) -> None:
-        super().__init__(f"Post {post_id} was not found.")
+class PostNotFound(ObjectNotFound):
+    noun = "Post"
 
 
-class CommentNotFound(NotFound):
-    def __init__(self, comment_id: int) -> None:
-        super().__init__(f"Comment {comment_id} was not found.")
+class CommentNotFound(ObjectNotFound):
+    noun = "Comment"
 
 
 class NotPostAuthor(Forbidden):

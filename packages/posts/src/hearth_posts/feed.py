@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from hearth_platform.errors import NotFound, Unprocessable
+from hearth_connections import ConnectionGraph, TagNotFound
+from hearth_identity import UserDirectory, UserNotFound
+from hearth_platform.errors import Unprocessable
 from hearth_platform.metrics import app_metrics
 from hearth_platform.pagination import Page, PageRequest, split_page
+from hearth_storage import MediaService
 
 from .assembly import Assembler
 from .models import Post as PostTable
-from .ports import AudienceGraph, MediaCatalog, UserDirectory
 from .repository import PostRow, PostsRepository
 from .schemas import Digest, DigestAuthor, Post
+from .timeline_repository import TimelineRepository
 
 DIGEST_DEFAULT = timedelta(hours=24)
 DIGEST_MAX_BACK = timedelta(days=7)
@@ -24,15 +27,10 @@ DIGEST_MAX_AUTHORS = 50
 DIGEST_POSTS_PER_AUTHOR = 3
 
 
-class FeedServiceInterface(Protocol):
-    def feed(self, viewer_id: int, page: PageRequest, tag_id: int | None = None) -> Page[Post]: ...
-    def user_posts(self, viewer_id: int, user_id: int, page: PageRequest) -> Page[Post]: ...
-    def digest(self, viewer_id: int, since: datetime | None) -> Digest: ...
-
-
 class FeedService:
-    def __init__(self, session: Session, graph: AudienceGraph, users: UserDirectory, media: MediaCatalog) -> None:
+    def __init__(self, session: Session, graph: ConnectionGraph, users: UserDirectory, media: MediaService) -> None:
         self.repo = PostsRepository(session, graph)
+        self.timelines = TimelineRepository(session, self.repo)
         self.graph = graph
         self.users = users
         self.assemble = Assembler(users, media)
@@ -42,39 +40,41 @@ class FeedService:
         cursor = page.next_cursor(kind, [items[-1].created_at, items[-1].id]) if more else None
         return Page[Post](items=self.assemble.posts(items, viewer_id), next_cursor=cursor)
 
-    @staticmethod
-    def _after(page: PageRequest, kind: str) -> tuple[datetime, int] | None:
-        after = page.after(kind)
-        return (after[0], int(after[1])) if after else None
-
     def feed(self, viewer_id: int, page: PageRequest, tag_id: int | None = None) -> Page[Post]:
         started = time.perf_counter()
         kind = f"feed:{viewer_id}:{tag_id or 0}"
-        after = self._after(page, kind)
-        where = []
+        after = page.keyset(kind)
+        by_tag: list[ColumnElement[bool]] = []
         if tag_id is not None:
             if not self.graph.owned_tag_ids(viewer_id, [tag_id]):
-                raise NotFound(f"Tag {tag_id} was not found.")
-            where.append(PostTable.author_id.in_(self.graph.tag_member_ids_select(viewer_id, tag_id)))
-        authors = [*self.repo.connected_ids(viewer_id), viewer_id]
-        where.append(self.repo.visible_among_authors(viewer_id, authors))
-        rows = self.repo.page(viewer_id, where, after, page.limit + 1)
+                raise TagNotFound(tag_id)
+            by_tag.append(PostTable.author_id.in_(self.graph.tag_member_ids_select(viewer_id, tag_id)))
+        # the home timeline first: its cost is the page's, whatever the viewer's connections
+        timeline = self.timelines.page(viewer_id, by_tag, after, page.limit + 1)
+        rows = timeline.rows
+        horizon = timeline.horizon
+        if len(rows) <= page.limit and horizon is not None:
+            # the timeline was cut: below its horizon, the read-time query finds the rest of the page
+            below = horizon if after is None or after > horizon else after
+            authors = [*self.repo.connected_ids(viewer_id), viewer_id]
+            where = [*by_tag, self.repo.visible_among_authors(viewer_id, authors)]
+            rows += self.repo.page(viewer_id, where, below, page.limit + 1 - len(rows))
         result = self._page(rows, page, kind, viewer_id)
         app_metrics().feed_build_seconds.labels(kind="feed").observe(time.perf_counter() - started)
         return result
 
     def user_posts(self, viewer_id: int, user_id: int, page: PageRequest) -> Page[Post]:
         if not self.users.existing_ids([user_id]):
-            raise NotFound(f"User {user_id} was not found.")
+            raise UserNotFound(user_id)
         kind = f"user-posts:{viewer_id}:{user_id}"
-        after = self._after(page, kind)
+        after = page.keyset(kind)
         rows = self.repo.page(
             viewer_id, [PostTable.author_id == user_id, self.repo.visible_to(viewer_id)], after, page.limit + 1
         )
         # A user who blocked the viewer does not exist for them (as GET /users/{id} answers 404). A block ends
         # the connection, so such a page is always empty: the block is looked up only for empty pages.
         if not rows and user_id != viewer_id and user_id in self.graph.blocker_ids(viewer_id):
-            raise NotFound(f"User {user_id} was not found.")
+            raise UserNotFound(user_id)
         return self._page(rows, page, kind, viewer_id)
 
     def digest(self, viewer_id: int, since: datetime | None) -> Digest:

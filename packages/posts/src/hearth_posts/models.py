@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hearth_platform.database import Base
@@ -34,6 +35,8 @@ class Post(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     audience_type: Mapped[str] = mapped_column(String(16), nullable=False)
     comment_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    # the ids in post_media, in their order, kept on the row: a page reads them without a probe per post
+    media_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False, server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
     )
@@ -88,3 +91,31 @@ class Comment(Base):
         Index("ix_comments_post_created", "post_id", "created_at", "id"),
         Index("ix_comments_author_id", "author_id"),
     )
+
+
+class HomeTimeline(Base):
+    """A reader's home timeline: ids of the posts that *might* be visible to them, newest first.
+
+    Written when a post is created or its audience grows, backfilled when a connection or a tag
+    membership begins, cut to a bounded depth. Reads still apply the visibility predicate, so removing
+    access needs no write here. No foreign keys on purpose: fan-out stays cheap, and a row whose post is
+    gone joins nothing.
+    """
+
+    __tablename__ = "home_timelines"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    post_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    author_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class TimelineHorizon(Base):
+    """Where a cut timeline ends: every post visible to the user at or after ``(created_at, post_id)`` is in
+    ``home_timelines``; older pages come from the read-time query. No row: the timeline is complete."""
+
+    __tablename__ = "home_timeline_horizons"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    post_id: Mapped[int] = mapped_column(BigInteger, nullable=False)

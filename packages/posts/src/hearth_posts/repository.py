@@ -22,11 +22,11 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from hearth_connections import ConnectionGraph
+
 from .models import AUDIENCE_CONNECTIONS, Comment, Post, PostAudienceTag, PostMedia
-from .ports import AudienceGraph
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ class CommentRow:
 
 
 class PostsRepository:
-    def __init__(self, session: Session, graph: AudienceGraph) -> None:
+    def __init__(self, session: Session, graph: ConnectionGraph) -> None:
         self.session = session
         self.graph = graph
 
@@ -82,6 +82,23 @@ class PostsRepository:
             ),
         )
 
+    def visible_probe(self, viewer_id: int) -> ColumnElement[bool]:
+        """The same rule as :meth:`visible_to`, written as per-row probes (the pair's connection, the viewer's
+        membership of one of the post's tags): its cost follows the rows read, never the viewer's degree."""
+        tagged = (
+            select(literal(1))
+            .where(PostAudienceTag.post_id == Post.id, self.graph.member_clause(PostAudienceTag.tag_id, viewer_id))
+            .offset(0)  # a fence: the post's few audience rows, never a hash of every tagged post
+            .exists()
+        )
+        return or_(
+            Post.author_id == viewer_id,
+            and_(
+                self.graph.connected_clause(viewer_id, Post.author_id),
+                or_(Post.audience_type == AUDIENCE_CONNECTIONS, tagged),
+            ),
+        )
+
     def visible_among_authors(self, viewer_id: int, author_ids: Collection[int]) -> ColumnElement[bool]:
         """Visibility when the caller already holds the viewer's connected ids (read in this transaction):
         an explicit id list lets the planner choose between the per-author and the time index."""
@@ -102,12 +119,7 @@ class PostsRepository:
 
     # -- reading posts ----------------------------------------------------------------------------
 
-    def _post_columns(self, viewer_id: int) -> list[Any]:
-        media_ids = (
-            select(func.array_agg(aggregate_order_by(PostMedia.media_id, PostMedia.position)))
-            .where(PostMedia.post_id == Post.id)
-            .scalar_subquery()
-        )
+    def post_columns(self, viewer_id: int) -> list[Any]:
         own_tag_ids = (
             select(func.array_agg(PostAudienceTag.tag_id))
             .where(PostAudienceTag.post_id == Post.id, Post.author_id == viewer_id)
@@ -121,12 +133,12 @@ class PostsRepository:
             Post.comment_count,
             Post.created_at,
             Post.updated_at,
-            media_ids.label("media_ids"),
+            Post.media_ids,
             own_tag_ids.label("tag_ids"),
         ]
 
     @staticmethod
-    def _to_post(row: Row[Any]) -> PostRow:
+    def to_post(row: Row[Any] | Any) -> PostRow:
         return PostRow(
             id=row.id,
             author_id=row.author_id,
@@ -141,9 +153,9 @@ class PostsRepository:
 
     def get_visible(self, viewer_id: int, post_id: int) -> PostRow | None:
         row = self.session.execute(
-            select(*self._post_columns(viewer_id)).where(Post.id == post_id, self.visible_to(viewer_id))
+            select(*self.post_columns(viewer_id)).where(Post.id == post_id, self.visible_to(viewer_id))
         ).one_or_none()
-        return self._to_post(row) if row else None
+        return self.to_post(row) if row else None
 
     def page(
         self,
@@ -153,11 +165,11 @@ class PostsRepository:
         limit: int,
     ) -> list[PostRow]:
         """Newest first by (created_at, id), keyset after ``after``, ``limit`` rows (callers ask one more)."""
-        stmt = select(*self._post_columns(viewer_id)).where(*where)
+        stmt = select(*self.post_columns(viewer_id)).where(*where)
         if after is not None:
             stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(literal(after[0]), literal(after[1])))
         stmt = stmt.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)
-        return [self._to_post(r) for r in self.session.execute(stmt)]
+        return [self.to_post(r) for r in self.session.execute(stmt)]
 
     def _lock_post(self, post_id: int, *, key_share: bool = False) -> bool:
         """Lock the post's row in a statement of its own, without the visibility predicate.
@@ -228,7 +240,7 @@ class PostsRepository:
         total = select(func.count()).select_from(window).scalar_subquery()
         stmt = (
             select(
-                *self._post_columns(viewer_id),
+                *self.post_columns(viewer_id),
                 counts.c.n.label("author_count"),
                 total.label("total"),
             )
@@ -249,17 +261,17 @@ class PostsRepository:
             if r.author_id not in seen:
                 seen.add(r.author_id)
                 order.append((r.author_id, r.author_count))
-        return int(rows[0].total), order, [self._to_post(r) for r in rows]
+        return int(rows[0].total), order, [self.to_post(r) for r in rows]
 
     # -- writing posts ---------------------------------------------------------------------------
 
-    def insert_post(self, author_id: int, body: str, audience_type: str) -> PostRow:
+    def insert_post(self, author_id: int, body: str, audience_type: str, media_ids: Sequence[int]) -> PostRow:
         row = self.session.execute(
             insert(Post)
-            .values(author_id=author_id, body=body, audience_type=audience_type)
+            .values(author_id=author_id, body=body, audience_type=audience_type, media_ids=list(media_ids))
             .returning(Post.id, Post.created_at, Post.updated_at)
         ).one()
-        return PostRow(row.id, author_id, body, audience_type, 0, row.created_at, row.updated_at, [], None)
+        return PostRow(row.id, author_id, body, audience_type, 0, row.created_at, row.updated_at, list(media_ids), None)
 
     def set_audience_tags(self, post_id: int, tag_ids: Collection[int]) -> None:
         self.session.execute(delete(PostAudienceTag).where(PostAudienceTag.post_id == post_id))
@@ -347,7 +359,7 @@ class PostsRepository:
         if deleted is not None:
             self.session.execute(update(Post).where(Post.id == post_id).values(comment_count=Post.comment_count - 1))
 
-    # -- media access for the storage package ------------------------------------------------------
+    # -- media access by post (GET /media/{id}) ------------------------------------------------------
 
     def visible_media_ids(self, viewer_id: int, media_ids: Collection[int]) -> set[int]:
         if not media_ids:

@@ -7,20 +7,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from hearth_platform.ids import PathId, query_id
 from hearth_platform.pagination import Page, Pagination
-from hearth_platform.params import MAX_ID, PathId
 from hearth_platform.ratelimit import WriteLimit
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
+from hearth_storage import Media
 
 from .feed import FeedService
 from .schemas import Comment, CommentCreate, Digest, Post, PostCreate, PostUpdate
-from .service import PostsService
+from .service import PostMediaAccess, PostsService
 
 router = APIRouter(tags=["posts"])
+media_router = APIRouter(tags=["media"])
 
 Posts = Annotated[PostsService, Depends(provide(PostsService))]
 Feeds = Annotated[FeedService, Depends(provide(FeedService))]
+MediaAccess = Annotated[PostMediaAccess, Depends(provide(PostMediaAccess))]
 
 
 @router.post("/posts", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit])
@@ -78,7 +81,7 @@ def feed(
     user: CurrentUser,
     page: Pagination,
     feeds: Feeds,
-    tag_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only posts by members of this tag")] = None,
+    tag_id: Annotated[int | None, query_id("Only posts by members of this tag")] = None,
 ) -> Page[Post]:
     return feeds.feed(user.user_id, page, tag_id)
 
@@ -90,3 +93,20 @@ def digest(
     since: Annotated[datetime | None, Query(description="Start of the window (default: 24 h ago; ≤ 7 days)")] = None,
 ) -> Digest:
     return feeds.digest(user.user_id, since)
+
+
+_PROBLEM: dict[str, object] = {"content": {"application/problem+json": {}}}
+
+
+@media_router.get(
+    "/media/{media_id}",
+    responses={
+        401: {"description": "Missing, invalid, expired or revoked token", **_PROBLEM},
+        404: {"description": "Not found, or not visible to the caller", **_PROBLEM},
+        422: {"description": "Invalid input", **_PROBLEM},
+        429: {"description": "Rate limited", **_PROBLEM},
+    },
+)
+def get_media(media_id: PathId, user: CurrentUser, access: MediaAccess) -> Media:
+    """The media, with a time-limited download URL once uploaded (the owner or a post's viewers only)."""
+    return access.get_media(user.user_id, media_id)

@@ -50,7 +50,8 @@ def _new_cleaner() -> bleach.Cleaner:
 def sanitize_html(text: str) -> str:
     """Keep the allowed subset, escape everything else, link bare URLs with ``rel="nofollow noopener"``."""
     text = _CONTROL.sub("", text).replace("\r\n", "\n")
-    return _cleaner().clean(text).strip()
+    cleaned: str = _cleaner().clean(text)
+    return cleaned.strip()
 
 
 def has_text(sanitized: str) -> bool:

@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hearth_platform.objects import Media as Media  # the shared API objects
-from hearth_platform.objects import UserSummary as UserSummary
+from hearth_identity import UserSummary
+from hearth_platform.ids import Id
+from hearth_storage import Media
 
 BODY_MAX = 5000
 COMMENT_MAX = 2000
@@ -25,7 +26,7 @@ class TagsAudience(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["tags"]
-    tag_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1, strict=True)]] = Field(min_length=1, max_length=20)
+    tag_ids: list[Id] = Field(min_length=1, max_length=20)
 
     @field_validator("tag_ids")
     @classmethod
@@ -48,7 +49,7 @@ class PostCreate(BaseModel):
 
     body: str = Field(min_length=1, max_length=RAW_BODY_MAX)
     audience: AudienceIn
-    media_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1, strict=True)]] = Field(default_factory=list, max_length=4)
+    media_ids: list[Id] = Field(default_factory=list, max_length=4)
 
     @field_validator("media_ids")
     @classmethod

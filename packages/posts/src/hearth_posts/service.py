@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from typing import Protocol
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from hearth_platform.errors import NotFound
+from hearth_connections import ConnectionGraph, TagNotFound
+from hearth_identity import UserDirectory
 from hearth_platform.pagination import Page, PageRequest, split_page
+from hearth_storage import Media, MediaNotFound, MediaService
 
 from .assembly import Assembler
 from .errors import CommentNotFound, EmptyBody, MediaNotReady, NotCommentDeleter, NotPostAuthor, PostNotFound
 from .models import AUDIENCE_CONNECTIONS, AUDIENCE_TAGS
-from .ports import AudienceGraph, MediaCatalog, UserDirectory
 from .repository import PostsRepository
 from .sanitize import has_text, sanitize_html
 from .schemas import (
@@ -27,16 +27,7 @@ from .schemas import (
     PostUpdate,
     TagsAudience,
 )
-
-
-class PostsServiceInterface(Protocol):
-    def create_post(self, author_id: int, data: PostCreate) -> Post: ...
-    def get_post(self, viewer_id: int, post_id: int) -> Post: ...
-    def update_post(self, viewer_id: int, post_id: int, data: PostUpdate) -> Post: ...
-    def delete_post(self, viewer_id: int, post_id: int) -> None: ...
-    def list_comments(self, viewer_id: int, post_id: int, page: PageRequest) -> Page[Comment]: ...
-    def add_comment(self, viewer_id: int, post_id: int, data: CommentCreate) -> Comment: ...
-    def delete_comment(self, viewer_id: int, comment_id: int) -> None: ...
+from .timeline import TimelineService
 
 
 def clean_body(raw: str, field: str, max_len: int) -> str:
@@ -48,10 +39,18 @@ def clean_body(raw: str, field: str, max_len: int) -> str:
 
 
 class PostsService:
-    def __init__(self, session: Session, graph: AudienceGraph, users: UserDirectory, media: MediaCatalog) -> None:
+    def __init__(
+        self,
+        session: Session,
+        graph: ConnectionGraph,
+        users: UserDirectory,
+        media: MediaService,
+        timeline: TimelineService,
+    ) -> None:
         self.repo = PostsRepository(session, graph)
         self.graph = graph
         self.media = media
+        self.timeline = timeline
         self.assemble = Assembler(users, media)
 
     # -- posts -------------------------------------------------------------------------------------
@@ -62,7 +61,7 @@ class PostsService:
         owned = self.graph.owned_tag_ids(author_id, audience.tag_ids)
         missing = [t for t in audience.tag_ids if t not in owned]
         if missing:
-            raise NotFound(f"Tag {missing[0]} was not found.")
+            raise TagNotFound(missing[0])
         return list(audience.tag_ids)
 
     def _checked_media(self, owner_id: int, media_ids: Sequence[int]) -> None:
@@ -71,7 +70,7 @@ class PostsService:
         owned = self.media.owned_media(owner_id, media_ids)
         for mid in media_ids:
             if mid not in owned:
-                raise NotFound(f"Media {mid} was not found.")
+                raise MediaNotFound(mid)
             if owned[mid].status != "ready":
                 raise MediaNotReady(mid)
 
@@ -80,9 +79,10 @@ class PostsService:
         tag_ids = self._checked_tags(author_id, data.audience)
         self._checked_media(author_id, data.media_ids)
         audience_type = AUDIENCE_TAGS if tag_ids else AUDIENCE_CONNECTIONS
-        row = self.repo.insert_post(author_id, body, audience_type)
+        row = self.repo.insert_post(author_id, body, audience_type, data.media_ids)
         self.repo.set_audience_tags(row.id, tag_ids)
         self.repo.attach_media(row.id, data.media_ids)
+        self.timeline.post_written(row, tag_ids)  # in its audience's feeds before the 201
         created = self.repo.get_visible(author_id, row.id)
         assert created is not None
         return self.assemble.posts([created], author_id)[0]
@@ -104,12 +104,18 @@ class PostsService:
         self._own_locked(viewer_id, post_id)
         body = clean_body(data.body, "body", BODY_MAX) if data.body is not None else None
         audience_type = None
+        tag_ids: list[int] = []
         if data.audience is not None:
             tag_ids = self._checked_tags(viewer_id, data.audience)
             audience_type = AUDIENCE_TAGS if tag_ids else AUDIENCE_CONNECTIONS
             self.repo.set_audience_tags(post_id, tag_ids)
         self.repo.update_post(post_id, body=body, audience_type=audience_type)
-        return self.get_post(viewer_id, post_id)
+        row = self.repo.get_visible(viewer_id, post_id)
+        if row is None:
+            raise PostNotFound(post_id)
+        if audience_type is not None:  # a wider audience reaches new feeds; a narrower one needs no write
+            self.timeline.post_written(row, tag_ids)
+        return self.assemble.posts([row], viewer_id)[0]
 
     def delete_post(self, viewer_id: int, post_id: int) -> None:
         self._own_locked(viewer_id, post_id)
@@ -118,9 +124,8 @@ class PostsService:
     # -- comments ----------------------------------------------------------------------------------
 
     def list_comments(self, viewer_id: int, post_id: int, page: PageRequest) -> Page[Comment]:
-        kind = f"comments:{post_id}"
-        after = page.after(kind)
-        rows = self.repo.comments_page(viewer_id, post_id, (after[0], after[1]) if after else None, page.limit + 1)
+        kind = f"comments:{viewer_id}:{post_id}"
+        rows = self.repo.comments_page(viewer_id, post_id, page.keyset(kind), page.limit + 1)
         if rows is None:
             raise PostNotFound(post_id)
         items, more = split_page(rows, page.limit)
@@ -145,10 +150,14 @@ class PostsService:
 
 
 class PostMediaAccess:
-    """Which media a viewer may see through the posts that carry them (for the storage package)."""
+    """``GET /media/{id}``: storage serves its owner; posts knows who else sees it (a viewer of a post that
+    carries it)."""
 
-    def __init__(self, session: Session, graph: AudienceGraph) -> None:
+    def __init__(self, session: Session, graph: ConnectionGraph, media: MediaService) -> None:
         self.repo = PostsRepository(session, graph)
+        self.media = media
 
-    def visible_media_ids(self, viewer_id: int, media_ids: Collection[int]) -> set[int]:
-        return self.repo.visible_media_ids(viewer_id, media_ids)
+    def get_media(self, viewer_id: int, media_id: int) -> Media:
+        return self.media.get_media(
+            viewer_id, media_id, lambda mid: mid in self.repo.visible_media_ids(viewer_id, [mid])
+        )

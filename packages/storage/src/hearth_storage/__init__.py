@@ -1,36 +1,15 @@
-"""Hearth storage: media records, presigned upload/download URLs, on S3 or on local disk.
+"""Hearth storage: media objects, presigned upload/download URLs (S3 or local disk).
 
-The public face: the service (``MediaService``; neighbours use ``owned_media``, ``media_views``,
-``is_owned_ready`` and ``download_urls``), its DTOs, the backends for wiring, the port it needs
-(``MediaAccess``), its errors and its routers (``router`` under ``/api/v1``; ``files_router`` at the
-root, serving the local backend's signed URLs).
+The face: ``MediaService`` (neighbours use ``owned_media``, ``media_views``, ``is_owned_ready``,
+``download_urls`` and ``get_media``), the ``Media`` API object, ``MediaNotFound``, and ``package`` (what
+an app mounts: the service, ``POST /media``, the local backend's ``/files/...``, the storage check).
+Who may see a media through a post is decided above, by posts.
 """
 
-from .backends import StorageBackend, UploadTicket, build_backend
-from .errors import MediaNotFound, MediaRejected
-from .files import files_router
-from .local import LocalBackend
+from .errors import MediaNotFound
 from .models import MediaObject  # noqa: F401 - registers the media table on the shared metadata
-from .ports import MediaAccess
-from .router import router
-from .s3 import S3Backend
-from .schemas import Media, MediaUpload, MediaView
-from .service import MediaService, PresignedUrl
+from .package import package
+from .schemas import Media
+from .service import MediaService
 
-__all__ = [
-    "LocalBackend",
-    "Media",
-    "MediaAccess",
-    "MediaNotFound",
-    "MediaRejected",
-    "MediaService",
-    "MediaUpload",
-    "MediaView",
-    "PresignedUrl",
-    "S3Backend",
-    "StorageBackend",
-    "UploadTicket",
-    "build_backend",
-    "files_router",
-    "router",
-]
+__all__ = ["Media", "MediaNotFound", "MediaService", "package"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from hearth_platform.errors import Forbidden, NotFound, ServiceUnavailable, Unprocessable
+from hearth_platform.errors import Forbidden, NotFound, ObjectNotFound, ServiceUnavailable, Unprocessable
 
 
-class MediaNotFound(NotFound):
+class MediaNotFound(ObjectNotFound):
     """The media does not exist, or the caller may not see it (the same answer for both)."""
 
-    def __init__(self, media_id: int) -> None:
-        super().__init__(f"Media {media_id} was not found.")
+    noun = "Media"
 
 
 class MediaRejected(Unprocessable):

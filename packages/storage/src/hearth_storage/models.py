@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, String, func
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hearth_platform.database import Base
@@ -23,10 +23,8 @@ class MediaObject(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    # by name, not by import: storage never imports identity
-    owner_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    # no foreign key: users live a layer above (identity); an account's media go with the account's erasure
+    owner_id: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
     key: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
     content_type: Mapped[str] = mapped_column(String(100), nullable=False)
     size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -8,16 +8,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hearth_platform.ids import valid_id, valid_ids
+
 from .models import MEDIA_PENDING, MEDIA_READY, MediaObject
 
+
 # ids outside PostgreSQL's bigint can never exist; filtering them keeps the query from failing
-_MAX_ID = 2**63 - 1
-
-
-def _valid_ids(ids: Collection[int]) -> list[int]:
-    return sorted({i for i in ids if 0 < i <= _MAX_ID})
-
-
 class MediaRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -31,14 +27,14 @@ class MediaRepository:
         return media
 
     def get(self, media_id: int) -> MediaObject | None:
-        if not _valid_ids([media_id]):
+        if not valid_id(media_id):
             return None
         return self.session.get(MediaObject, media_id)
 
     def by_ids(
         self, media_ids: Collection[int], *, owner_id: int | None = None, ready_only: bool = False
     ) -> list[MediaObject]:
-        ids = _valid_ids(media_ids)
+        ids = valid_ids(media_ids)
         if not ids:
             return []
         stmt = select(MediaObject).where(MediaObject.id.in_(ids))

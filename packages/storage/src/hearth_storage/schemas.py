@@ -7,15 +7,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hearth_platform.objects import Media as Media  # the shared API objects
-
 ALLOWED_CONTENT_TYPES: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4")
 
 ContentType = Literal["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"]
 
 
-MediaView = Media
-"""What storage hands its neighbours for a media id: exactly the API ``Media`` object."""
+class Media(BaseModel):
+    """``{id, content_type, size_bytes, status, url, url_expires_at}``; ``url`` is null while pending."""
+
+    id: int
+    content_type: str
+    size_bytes: int
+    status: Literal["pending", "ready"]
+    url: str | None = None
+    url_expires_at: datetime | None = None
 
 
 class MediaUploadRequest(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,9 +25,8 @@ from hearth_platform.settings import Settings
 from .backends import StorageBackend
 from .errors import MediaNotFound, MediaRejected
 from .models import MEDIA_PENDING, MEDIA_READY, MediaObject
-from .ports import MediaAccess
 from .repository import MediaRepository
-from .schemas import ALLOWED_CONTENT_TYPES, Media, MediaUpload, MediaView, UploadInstructions
+from .schemas import ALLOWED_CONTENT_TYPES, Media, MediaUpload, UploadInstructions
 
 PRESIGN_CACHE = "storage.presign"
 # A cached URL is handed out again until it is this close to expiry: 10% of its lifetime, at most 5 min.
@@ -49,13 +48,11 @@ class MediaService:
         settings: Settings,
         cache: Cache,
         backend: StorageBackend,
-        access: MediaAccess,
     ) -> None:
         self.repo = MediaRepository(session)
         self.settings = settings
         self.cache = cache
         self.backend = backend
-        self.access = access
 
     # -- uploads ----------------------------------------------------------------------------------
 
@@ -71,7 +68,7 @@ class MediaService:
         key = f"u{owner_id}/{secrets.token_urlsafe(24)}"
         try:
             media = self.repo.add(owner_id, key, content_type, size_bytes)
-        except IntegrityError as exc:  # the owner vanished meanwhile (or, never in practice, a key clash)
+        except IntegrityError as exc:  # never in practice: a key clash
             raise Conflict("The media could not be created; please retry.") from exc
         ticket = self.backend.create_upload(key, content_type, size_bytes)
         return MediaUpload(
@@ -81,14 +78,13 @@ class MediaService:
             ),
         )
 
-    # -- GET /media/{id} --------------------------------------------------------------------------
+    # -- one media, for its owner or a permitted viewer ----------------------------------------------
 
-    def get_media(self, viewer_id: int, media_id: int) -> Media:
-        """The media for its owner, or for a viewer who can see a post (or avatar) carrying it; else 404."""
+    def get_media(self, viewer_id: int, media_id: int, may_see: Callable[[int], bool]) -> Media:
+        """The media for its owner, or for a viewer ``may_see`` lets see it (the layer above decides: posts
+        knows who sees a post that carries it); else 404."""
         media = self.repo.get(media_id)
-        if media is None:
-            raise MediaNotFound(media_id)
-        if media.owner_id != viewer_id and media_id not in self.access.visible_media_ids(viewer_id, [media_id]):
+        if media is None or (media.owner_id != viewer_id and not may_see(media_id)):
             raise MediaNotFound(media_id)
         self._confirm([media])
         return self._views([media])[media.id]
@@ -135,7 +131,7 @@ class MediaService:
 
     # -- the face for neighbours (posts, identity) ------------------------------------------------
 
-    def owned_media(self, owner_id: int, media_ids: Collection[int]) -> dict[int, MediaView]:
+    def owned_media(self, owner_id: int, media_ids: Collection[int]) -> dict[int, Media]:
         """``owner_id``'s media among ``media_ids`` (others' and unknown ids are left out).
 
         Pending ones are confirmed first (ready once the object is stored with the declared size).
@@ -144,7 +140,7 @@ class MediaService:
         self._confirm(rows)
         return self._views(rows)
 
-    def media_views(self, media_ids: Collection[int]) -> dict[int, MediaView]:
+    def media_views(self, media_ids: Collection[int]) -> dict[int, Media]:
         """Views of media the caller has already been allowed to see (e.g. a page of visible posts).
 
         One query and one batch of URLs whatever the number of ids; pending media get ``url`` null.
@@ -170,7 +166,7 @@ class MediaService:
         arrived = [m for m in rows if m.status == MEDIA_PENDING and self.backend.head(m.key) == m.size_bytes]
         self.repo.mark_ready(arrived)
 
-    def _views(self, rows: Iterable[MediaObject]) -> dict[int, MediaView]:
+    def _views(self, rows: Iterable[MediaObject]) -> dict[int, Media]:
         rows = list(rows)
         urls = self.batch_get_presigned_urls(m.key for m in rows if m.status == MEDIA_READY)
         return {m.id: self._view(m, urls.get(m.key)) for m in rows}

@@ -1,20 +1,19 @@
-"""The connections service: one class, its parts split by use case.
+"""The connections services, one per use case, each built per unit of work by the container.
 
-Built per unit of work by the container (``ConnectionsService(session, cache, users)``); it never
-commits. Routers use the use-case methods; neighbours use the graph face (:mod:`.graph`), which is
-also available alone as :class:`ConnectionGraph` (session and cache only, no user directory).
+- :class:`RequestsService` (``requests.py``): send, list, accept, reject, cancel; list and remove connections.
+- :class:`BlocksService` (``blocks.py``): block, unblock, list blocks.
+- :class:`TagsService` (``tags.py``): audience tags and their members.
+- :class:`ProfilesService` (``profiles.py``): other users' profiles and search, with the caller's relationship.
+- :class:`ConnectionGraph` (``graph.py``): the read face the layers above use (who is connected, who is
+  in which tag, as values or as SQL to embed).
 """
 
 from __future__ import annotations
 
-from .blocks import BlocksMixin
-from .graph import ConnectionGraph, Relationship
-from .requests import RequestsMixin
-from .tags import TagsMixin
+from .blocks import BlocksService
+from .graph import ConnectionGraph
+from .profiles import ProfilesService
+from .requests import RequestsService
+from .tags import TagsService
 
-
-class ConnectionsService(RequestsMixin, BlocksMixin, TagsMixin, ConnectionGraph):
-    """Requests, connections, blocks and audience tags, plus the graph face neighbours use."""
-
-
-__all__ = ["ConnectionGraph", "ConnectionsService", "Relationship"]
+__all__ = ["BlocksService", "ConnectionGraph", "ProfilesService", "RequestsService", "TagsService"]

@@ -1,28 +1,28 @@
-"""The face neighbours use (through their own ports): who is connected to whom, who is in which tag.
-
-These signatures are a contract with other packages (posts, identity); change them only with them.
-"""
+"""The read face the layers above use: who is connected to whom, who is in which tag."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import Session
 
+from hearth_identity import ConnectionStatus
+from hearth_platform.cache import Cache
+from hearth_platform.ids import valid_id, valid_ids
+
+from ..caching import GraphCache
 from ..errors import TagNotFound
-from .base import GraphBase, valid_id, valid_ids
+from ..repository import IdColumn, Repository
+from ..tag_repository import TagRepository
 
-Relationship = Literal["self", "none", "pending_outgoing", "pending_incoming", "connected"]
 
-
-class ConnectionGraph(GraphBase):
-    """The graph face alone, built from the session and the cache only.
-
-    This is what the app registers for neighbours' ports: it needs no user directory, so a neighbour
-    whose own dependencies lead back to identity (posts -> storage -> identity) creates no cycle.
-    :class:`ConnectionsService` has the same methods.
-    """
+class ConnectionGraph:
+    def __init__(self, session: Session, cache: Cache) -> None:
+        self._repo = Repository(session)
+        self._tags = TagRepository(session)
+        self._cache = GraphCache(cache, session)
 
     def get_connected_user_ids(self, user_id: int) -> set[int]:
         """Everyone connected to ``user_id`` (cached; invalidated by every change of a connection)."""
@@ -56,12 +56,12 @@ class ConnectionGraph(GraphBase):
         """The members of the owner's tag; :class:`TagNotFound` when it is not the owner's tag."""
         members = self._tags.tag_member_ids(owner_id, tag_id) if valid_id(tag_id) and valid_id(owner_id) else None
         if members is None:
-            raise TagNotFound(f"Tag {tag_id} was not found.")
+            raise TagNotFound(tag_id)
         return members
 
-    def relationships(self, viewer_id: int, user_ids: Collection[int]) -> dict[int, str]:
+    def relationships(self, viewer_id: int, user_ids: Collection[int]) -> dict[int, ConnectionStatus]:
         """``user id -> self | none | pending_outgoing | pending_incoming | connected``: one query at most."""
-        out: dict[int, str] = dict.fromkeys(user_ids, "none")
+        out: dict[int, ConnectionStatus] = dict.fromkeys(user_ids, "none")
         if viewer_id in out:
             out[viewer_id] = "self"
         others = [u for u in valid_ids(user_ids) if u != viewer_id]
@@ -73,11 +73,23 @@ class ConnectionGraph(GraphBase):
         """The users who have blocked ``user_id``."""
         return self._repo.blocker_ids(user_id) if valid_id(user_id) else set()
 
-    # -- as SQL, for a neighbour that keeps visibility one predicate in its own query ------------------
+    # -- as SQL, for a layer above that keeps visibility one predicate in its own query ----------------
 
     def connected_ids_select(self, user_id: int) -> Select[Any]:
         """``SELECT user_id`` of everyone connected to ``user_id``."""
         return self._repo.connected_ids_select(user_id)
+
+    def connected_clause(self, user_id: int, other: IdColumn) -> ColumnElement[bool]:
+        """``user_id`` is connected to the user in column ``other`` (a per-row probe, whatever the degree)."""
+        return self._repo.connected_clause(user_id, other)
+
+    def member_clause(self, tag_id: IdColumn, viewer_id: int) -> ColumnElement[bool]:
+        """``viewer_id`` is in the tag in column ``tag_id`` (a per-row probe)."""
+        return self._tags.member_clause(tag_id, viewer_id)
+
+    def members_of_tags_select(self, tag_ids: Collection[int]) -> Select[Any]:
+        """``SELECT target_user_id`` of the members of any of ``tag_ids``."""
+        return self._tags.members_of_tags_select(valid_ids(tag_ids))
 
     def viewer_tag_ids_select(self, viewer_id: int) -> Select[Any]:
         """``SELECT tag_id`` of every tag (of any owner) that has ``viewer_id`` as a member."""

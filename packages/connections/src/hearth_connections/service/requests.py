@@ -2,57 +2,62 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
+from hearth_identity import PublicUser, UserDirectory, UserNotFound
+from hearth_platform.cache import Cache
+from hearth_platform.events import EventPublisher
+from hearth_platform.ids import valid_id
 from hearth_platform.pagination import Page, PageRequest, split_page
 
 from .. import schemas
-from ..errors import (
-    AlreadyConnected,
-    Blocked,
-    NotConnected,
-    RequestNotFound,
-    RequestPending,
-    SelfRequest,
-    UserNotFound,
-)
+from ..caching import GraphCache
+from ..errors import AlreadyConnected, Blocked, NotConnected, RequestNotFound, RequestPending, SelfRequest
+from ..events import ConnectionAccepted
 from ..models import ACCEPTED, CANCELLED, PENDING, REJECTED
-from ..repository import ConstraintViolation, RequestRow
-from .base import ServiceBase, keyset_after, valid_id
+from ..repository import ConstraintViolation, Repository, RequestRow
+from ..tag_repository import TagRepository
 
 PENDING_PAIR_INDEX = "uq_connection_requests_pending_pair"
 
 
-class RequestsMixin(ServiceBase):
+class RequestsService:
+    def __init__(self, session: Session, cache: Cache, users: UserDirectory, events: EventPublisher) -> None:
+        self._repo = Repository(session)
+        self._tags = TagRepository(session)
+        self._cache = GraphCache(cache, session)
+        self._users = users
+        self._events = events
+
     # -- sending -------------------------------------------------------------------------------------
 
     def send_request(self, me: int, user_id: int) -> schemas.ConnectionRequest:
         if user_id == me:
-            raise SelfRequest("You cannot send a connection request to yourself.")
-        if not self._user_exists(user_id):
-            raise UserNotFound(f"User {user_id} was not found.")
+            raise SelfRequest
+        if user_id not in self._users.existing_ids([user_id]):
+            raise UserNotFound(user_id)
         self._repo.lock_pair(me, user_id)
         state = self._repo.pair_state(me, user_id)
         if state.blocked:
-            raise Blocked("You cannot send a connection request to this user.")
+            raise Blocked
         if state.connected:
-            raise AlreadyConnected(f"You are already connected to user {user_id}.")
+            raise AlreadyConnected(user_id)
         if state.pending:
-            raise RequestPending(f"A connection request between you and user {user_id} is already pending.")
+            raise RequestPending(user_id)
         try:
             row = self._repo.insert_request(me, user_id)
         except ConstraintViolation as exc:
             # The pair lock makes this unreachable in practice; the index is the guarantee regardless.
             if exc.constraint == PENDING_PAIR_INDEX:
-                raise RequestPending(
-                    f"A connection request between you and user {user_id} is already pending."
-                ) from exc
-            raise UserNotFound(f"User {user_id} was not found.") from exc  # the user went away meanwhile
+                raise RequestPending(user_id) from exc
+            raise UserNotFound(user_id) from exc  # the user went away meanwhile
         views = self._request_views([row])
         if not views:  # one of the two accounts went away meanwhile
-            raise UserNotFound(f"User {user_id} was not found.")
+            raise UserNotFound(user_id)
         return views[0]
 
     def _request_views(self, rows: list[RequestRow]) -> list[schemas.ConnectionRequest]:
-        users = self._summaries({r.from_user_id for r in rows} | {r.to_user_id for r in rows})
+        users = self._users.summaries({r.from_user_id for r in rows} | {r.to_user_id for r in rows})
         return [
             schemas.ConnectionRequest(
                 id=r.id,
@@ -72,7 +77,7 @@ class RequestsMixin(ServiceBase):
     ) -> Page[schemas.ConnectionRequest]:
         kind = f"connection-requests:{direction}:{me}"
         rows, more = split_page(
-            self._repo.pending_requests(me, direction, keyset_after(page, kind), page.limit + 1), page.limit
+            self._repo.pending_requests(me, direction, page.keyset(kind), page.limit + 1), page.limit
         )
         cursor = page.next_cursor(kind, [rows[-1].created_at, rows[-1].id] if more else None)
         return Page(items=self._request_views(rows), next_cursor=cursor)
@@ -93,15 +98,15 @@ class RequestsMixin(ServiceBase):
             return (row.to_user_id if as_recipient else row.from_user_id) == me
 
         if not valid_id(request_id):
-            raise RequestNotFound(f"Connection request {request_id} was not found.")
+            raise RequestNotFound(request_id)
         row = self._repo.get_request(request_id)
         if not mine(row):
-            raise RequestNotFound(f"Connection request {request_id} was not found.")
+            raise RequestNotFound(request_id)
         assert row is not None
         self._repo.lock_pair(row.from_user_id, row.to_user_id)
         row = self._repo.get_request(request_id, for_update=True)
         if not mine(row):
-            raise RequestNotFound(f"Connection request {request_id} was not found.")
+            raise RequestNotFound(request_id)
         assert row is not None
         return row
 
@@ -113,15 +118,9 @@ class RequestsMixin(ServiceBase):
         self._cache.forget_pair(me, other)
         profile = self._users.profiles([other]).get(other)
         if profile is None:  # the sender's account went away meanwhile
-            raise RequestNotFound(f"Connection request {request_id} was not found.")
-        user = schemas.PublicUser(
-            id=profile.id,
-            username=profile.username,
-            display_name=profile.display_name,
-            avatar_url=profile.avatar_url,
-            bio=profile.bio,
-            connection_status="connected",
-        )
+            raise RequestNotFound(request_id)
+        user = PublicUser(**profile.model_dump(), connection_status="connected")
+        self._events.publish(ConnectionAccepted(other, me))
         return schemas.Accepted(user=user, connected_at=connected_at)
 
     def reject_request(self, me: int, request_id: int) -> None:
@@ -140,11 +139,11 @@ class RequestsMixin(ServiceBase):
         Three queries whatever the page size: the page, the tags on its users, their summaries.
         """
         kind = f"connections:{me}"
-        rows, more = split_page(self._repo.connections_page(me, keyset_after(page, kind), page.limit + 1), page.limit)
+        rows, more = split_page(self._repo.connections_page(me, page.keyset(kind), page.limit + 1), page.limit)
         cursor = page.next_cursor(kind, [rows[-1][1], rows[-1][0]] if more else None)
         ids = [user_id for user_id, _ in rows]
         tags = self._tags.owner_tags_on(me, ids) if ids else {}
-        users = self._summaries(ids)
+        users = self._users.summaries(ids)
         items = [
             schemas.Connection(user=users[uid], connected_at=at, tag_ids=tags.get(uid, []))
             for uid, at in rows
@@ -155,9 +154,9 @@ class RequestsMixin(ServiceBase):
     def remove_connection(self, me: int, user_id: int) -> None:
         """Disconnect, and take both sides' tag memberships of the pair with it."""
         if user_id == me or not valid_id(user_id):
-            raise NotConnected(f"You are not connected to user {user_id}.")
+            raise NotConnected(user_id)
         self._repo.lock_pair(me, user_id)
         if not self._repo.delete_connection(me, user_id):
-            raise NotConnected(f"You are not connected to user {user_id}.")
+            raise NotConnected(user_id)
         self._repo.delete_pair_memberships(me, user_id)
         self._cache.forget_pair(me, user_id)

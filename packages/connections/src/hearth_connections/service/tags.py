@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
+from hearth_identity import UserDirectory, UserSummary
+from hearth_platform.cache import Cache
+from hearth_platform.events import EventPublisher
+from hearth_platform.ids import valid_id
 from hearth_platform.pagination import Page, PageRequest, split_page
 
 from .. import schemas
+from ..caching import GraphCache
 from ..errors import MemberNotConnected, TagExists, TagNotFound
-from ..repository import ConstraintViolation
-from ..tag_repository import TagRow
-from .base import ServiceBase, keyset_after, valid_id
+from ..events import TagMemberAdded
+from ..repository import ConstraintViolation, Repository
+from ..tag_repository import TagRepository, TagRow
 
 
 def _tag(row: TagRow) -> schemas.Tag:
     return schemas.Tag(id=row.id, name=row.name, member_count=row.member_count)
 
 
-def _not_found(tag_id: int) -> TagNotFound:
-    return TagNotFound(f"Tag {tag_id} was not found.")
+class TagsService:
+    def __init__(self, session: Session, cache: Cache, users: UserDirectory, events: EventPublisher) -> None:
+        self._repo = Repository(session)
+        self._tags = TagRepository(session)
+        self._cache = GraphCache(cache, session)
+        self._users = users
+        self._events = events
 
-
-def _exists(name: str) -> TagExists:
-    return TagExists(f"You already have a tag named {name!r}.")
-
-
-class TagsMixin(ServiceBase):
     def tags(self, me: int) -> schemas.TagList:
         return schemas.TagList(items=[_tag(t) for t in self._tags.tags_of(me)])
 
@@ -31,34 +37,34 @@ class TagsMixin(ServiceBase):
         try:
             return _tag(self._tags.insert_tag(me, name))
         except ConstraintViolation as exc:
-            raise _exists(name) from exc
+            raise TagExists(name) from exc
 
     def rename_tag(self, me: int, tag_id: int, name: str) -> schemas.Tag:
         if not valid_id(tag_id):
-            raise _not_found(tag_id)
+            raise TagNotFound(tag_id)
         try:
             row = self._tags.rename_tag(me, tag_id, name)
         except ConstraintViolation as exc:
-            raise _exists(name) from exc
+            raise TagExists(name) from exc
         if row is None:
-            raise _not_found(tag_id)
+            raise TagNotFound(tag_id)
         return _tag(row)
 
     def delete_tag(self, me: int, tag_id: int) -> None:
         """Delete the tag and its memberships (posts to it then reach fewer people, never more)."""
         if not valid_id(tag_id) or not self._tags.lock_tag(me, tag_id, "update"):
-            raise _not_found(tag_id)
+            raise TagNotFound(tag_id)
         members = self._tags.delete_tag(tag_id)
         self._cache.forget_viewer_tags((member, me) for member in members)
 
-    def tag_members(self, me: int, tag_id: int, page: PageRequest) -> Page[schemas.UserSummary]:
+    def tag_members(self, me: int, tag_id: int, page: PageRequest) -> Page[UserSummary]:
         """The tag's members, most recently added first: three queries whatever the page size."""
         if not valid_id(tag_id) or self._tags.tag(me, tag_id) is None:
-            raise _not_found(tag_id)
+            raise TagNotFound(tag_id)
         kind = f"tag-members:{tag_id}:{me}"
-        rows, more = split_page(self._tags.members_page(tag_id, keyset_after(page, kind), page.limit + 1), page.limit)
+        rows, more = split_page(self._tags.members_page(tag_id, page.keyset(kind), page.limit + 1), page.limit)
         cursor = page.next_cursor(kind, [rows[-1][1], rows[-1][0]] if more else None)
-        users = self._summaries([uid for uid, _ in rows])
+        users = self._users.summaries([uid for uid, _ in rows])
         return Page(items=[users[uid] for uid, _ in rows if uid in users], next_cursor=cursor)
 
     def add_tag_member(self, me: int, tag_id: int, user_id: int) -> None:
@@ -69,19 +75,20 @@ class TagsMixin(ServiceBase):
         waits, or wins and this is a 409), so no membership outlives its tag or its connection.
         """
         if not valid_id(tag_id) or not self._tags.lock_tag(me, tag_id, "share"):
-            raise _not_found(tag_id)
+            raise TagNotFound(tag_id)
         if user_id == me or not valid_id(user_id):
-            raise MemberNotConnected(f"You are not connected to user {user_id}.")
+            raise MemberNotConnected(user_id)
         self._repo.lock_pair(me, user_id)
         if not self._repo.are_connected(me, user_id):
-            raise MemberNotConnected(f"You are not connected to user {user_id}.")
-        self._tags.add_member(me, tag_id, user_id)
+            raise MemberNotConnected(user_id)
+        if self._tags.add_member(me, tag_id, user_id):
+            self._events.publish(TagMemberAdded(me, tag_id, user_id))
         self._cache.forget_viewer_tags([(user_id, me)])
 
     def remove_tag_member(self, me: int, tag_id: int, user_id: int) -> None:
         """Take a user out of the tag; idempotent."""
         if not valid_id(tag_id) or not self._tags.lock_tag(me, tag_id, "share"):
-            raise _not_found(tag_id)
+            raise TagNotFound(tag_id)
         if valid_id(user_id):
             self._tags.remove_member(tag_id, user_id)
             self._cache.forget_viewer_tags([(user_id, me)])

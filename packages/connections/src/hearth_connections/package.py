@@ -1,0 +1,19 @@
+"""Connections as a part of an app: its services and its router."""
+
+from __future__ import annotations
+
+import punq
+
+from hearth_platform.app import Package
+from hearth_platform.settings import Settings
+
+from .router import router
+from .service import BlocksService, ConnectionGraph, ProfilesService, RequestsService, TagsService
+
+
+def _register(container: punq.Container, settings: Settings) -> None:
+    for service in (RequestsService, BlocksService, TagsService, ProfilesService, ConnectionGraph):
+        container.register(service)
+
+
+package = Package(name="connections", register=_register, routers=(router,))

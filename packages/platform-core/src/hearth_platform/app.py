@@ -1,0 +1,141 @@
+"""Building an app from packages: the composition every app (the API, a package's tests) shares.
+
+A package describes itself with a :class:`Package` (its registrations, event handlers, routers and
+health checks); :func:`build_app` composes any stack of them over the platform: the full API composes
+all, a package's tests compose that package and the layers below it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import punq
+from fastapi import APIRouter, FastAPI
+
+from . import health
+from .cache import Cache, MemoryCache, NullCache, RedisCache
+from .database import Database, EmbeddedPostgres
+from .events import EventBus
+from .http import install_http
+from .logging import configure_logging
+from .pagination import CursorCodec
+from .ratelimit import RateLimiter
+from .settings import Settings
+
+log = logging.getLogger("hearth.app")
+
+HealthCheck = health.HealthCheck
+
+
+def _nothing(*_: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Package:
+    """What a package brings to an app."""
+
+    name: str
+    register: Callable[[punq.Container, Settings], None] = _nothing
+    """Its services (built per unit of work) and singletons, on the app's container."""
+    subscribe: Callable[[EventBus], None] = _nothing
+    """Its handlers of lower packages' events."""
+    routers: Sequence[APIRouter] = ()
+    """Mounted under ``/api/v1``."""
+    root_routers: Sequence[APIRouter] = ()
+    """Mounted at the root (e.g. the local storage backend's signed file URLs)."""
+    health_checks: Callable[[punq.Container], dict[str, HealthCheck]] = field(default=lambda _: {})
+
+
+def build_app(
+    settings: Settings,
+    packages: Sequence[Package],
+    *,
+    configure_logs: bool = True,
+    migrate: Callable[[str], None] | None = None,
+) -> FastAPI:
+    """An app of ``packages`` (in layer order). ``migrate(url)`` prepares the embedded database when no
+    ``database_url`` is set."""
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        embedded: EmbeddedPostgres | None = None
+        url = settings.database_url
+        if url is None:
+            if migrate is None:
+                raise RuntimeError("HEARTH_DATABASE_URL is required for this app")
+            embedded = EmbeddedPostgres(settings.data_dir)
+            url = embedded.start()
+            migrate(url)
+        database = Database(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+        cache: Cache
+        if settings.redis_url:
+            cache = RedisCache(settings.redis_url, prefix=settings.redis_key_prefix)
+        else:
+            cache = MemoryCache() if settings.process_cache else NullCache()
+        limiter = RateLimiter(
+            settings.rate_limits(),
+            enabled=settings.rate_limit_enabled,
+            redis_url=settings.redis_url,
+            key_prefix=settings.redis_key_prefix,
+        )
+        container = punq.Container()
+        container.register(Settings, instance=settings)
+        container.register(Cache, instance=cache)
+        container.register(Database, instance=database)
+        bus = EventBus()
+        for package in packages:
+            package.register(container, settings)
+            package.subscribe(bus)
+        checks: dict[str, HealthCheck] = {"database": database.ping}
+        if isinstance(cache, RedisCache):
+            checks["cache"] = cache.ping
+        for package in packages:
+            checks.update(package.health_checks(container))
+
+        app.state.settings = settings
+        app.state.database = database
+        app.state.cache = cache
+        app.state.rate_limiter = limiter
+        app.state.cursor_codec = CursorCodec(settings.secret_key.get_secret_value())
+        app.state.container = container
+        app.state.event_bus = bus
+        app.state.health_checks = checks
+        log.info("hearth started", extra={"embedded_database": embedded is not None})
+        try:
+            yield {}
+        finally:
+            database.dispose()
+            if isinstance(cache, RedisCache):
+                cache.close()
+            if embedded is not None:
+                embedded.stop()
+
+    production = settings.env == "production"
+    app = FastAPI(
+        title="Hearth",
+        version="1.0.0",
+        summary="A private social network where every post reaches exactly its audience.",
+        lifespan=lifespan,
+        docs_url=None if production else "/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_http(app, settings)
+    app.include_router(health.router)  # first: a liveness probe is not matched against every API route
+
+    api = APIRouter(prefix="/api/v1")
+    for package in packages:
+        for router in package.routers:
+            api.include_router(router)
+    app.include_router(api)
+    for package in packages:
+        for router in package.root_routers:
+            app.include_router(router)
+    return app

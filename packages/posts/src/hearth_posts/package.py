@@ -1,0 +1,22 @@
+"""Posts as a part of an app: its services, its handlers of connections' events, its router."""
+
+from __future__ import annotations
+
+import punq
+
+from hearth_platform.app import Package
+from hearth_platform.settings import Settings
+
+from .events import subscribe
+from .feed import FeedService
+from .router import media_router, router
+from .service import PostMediaAccess, PostsService
+from .timeline import TimelineService
+
+
+def _register(container: punq.Container, settings: Settings) -> None:
+    for service in (PostsService, FeedService, PostMediaAccess, TimelineService):
+        container.register(service)
+
+
+package = Package(name="posts", register=_register, subscribe=subscribe, routers=(router, media_router))

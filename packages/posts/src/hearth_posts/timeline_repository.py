@@ -1,0 +1,224 @@
+"""All SQL of the home timelines: fan-out, backfill, cutting to depth, and reading a page."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from .models import AUDIENCE_CONNECTIONS, HomeTimeline, Post, PostAudienceTag, TimelineHorizon
+from .repository import PostRow, PostsRepository
+
+Key = tuple[datetime, int]
+
+
+def _lock_key(user_id: int) -> int:
+    digest = hashlib.blake2b(f"hearth.timeline:{user_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage:
+    rows: list[PostRow]
+    horizon: Key | None  # None: the timeline is complete
+
+
+class TimelineRepository:
+    def __init__(self, session: Session, posts: PostsRepository) -> None:
+        self.session = session
+        self.posts = posts
+
+    # -- locks -----------------------------------------------------------------------------------------
+
+    def lock_author(self, author_id: int) -> None:
+        """Shared: an author's fan-outs run side by side, but never beside a backfill of their posts."""
+        self.session.execute(select(func.pg_advisory_xact_lock_shared(_lock_key(author_id))))
+
+    def lock_authors_exclusive(self, author_ids: Iterable[int]) -> None:
+        """Exclusive, in id order (no deadlock): a backfill waits for fan-outs in flight, which then are
+        committed and seen by the backfill's next statement, and fan-outs that start later see its change."""
+        for author_id in sorted(set(author_ids)):
+            self.session.execute(select(func.pg_advisory_xact_lock(_lock_key(author_id))))
+
+    # -- writes ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _not_below_horizon(reader: ColumnElement[int], created_at: Any, post_id: Any) -> ColumnElement[bool]:
+        return ~exists().where(
+            TimelineHorizon.user_id == reader,
+            tuple_(TimelineHorizon.created_at, TimelineHorizon.post_id) > tuple_(created_at, post_id),
+        )
+
+    def fan_out(self, post: PostRow, readers: Select[Any]) -> list[int]:
+        """Put ``post`` in the timelines of ``readers`` (a ``SELECT user_id``); the readers written."""
+        found = readers.subquery("readers")
+        reader = found.c[0]
+        rows = select(reader, literal(post.created_at), literal(post.id), literal(post.author_id)).where(
+            self._not_below_horizon(reader, literal(post.created_at), literal(post.id))
+        )
+        stmt = (
+            insert(HomeTimeline)
+            .from_select(["user_id", "created_at", "post_id", "author_id"], rows)
+            .on_conflict_do_nothing()
+            .returning(HomeTimeline.user_id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def backfill(self, reader_id: int, candidates: Select[int, datetime, int], depth: int) -> None:
+        """Put the newest ``depth`` of ``candidates`` (posts: id, created_at, author_id) that are not below
+        the reader's horizon into their timeline. When more exist, the timeline now ends at the oldest one
+        put in: that becomes the reader's horizon, and older rows go."""
+        found = candidates.subquery("candidates")
+        newest = self.session.execute(
+            select(found.c.id, found.c.created_at, found.c.author_id)
+            .where(self._not_below_horizon(literal(reader_id), found.c.created_at, found.c.id))
+            .order_by(found.c.created_at.desc(), found.c.id.desc())
+            .limit(depth)
+        ).all()
+        if not newest:
+            return
+        self.session.execute(
+            insert(HomeTimeline).on_conflict_do_nothing(),
+            [
+                {"user_id": reader_id, "created_at": r.created_at, "post_id": r.id, "author_id": r.author_id}
+                for r in newest
+            ],
+        )
+        if len(newest) == depth:
+            oldest = newest[-1]
+            self._raise_horizon([(reader_id, oldest.created_at, oldest.id)])
+        self.trim([reader_id], depth)
+
+    def _raise_horizon(self, cuts: Sequence[tuple[int, datetime, int]]) -> None:
+        stmt = insert(TimelineHorizon).values([{"user_id": u, "created_at": at, "post_id": pid} for u, at, pid in cuts])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[TimelineHorizon.user_id],
+            set_={"created_at": stmt.excluded.created_at, "post_id": stmt.excluded.post_id},
+            where=tuple_(TimelineHorizon.created_at, TimelineHorizon.post_id)
+            < tuple_(stmt.excluded.created_at, stmt.excluded.post_id),
+        )
+        self.session.execute(stmt)
+        for user_id, _, _ in cuts:
+            self.session.execute(
+                delete(HomeTimeline).where(
+                    HomeTimeline.user_id == user_id,
+                    tuple_(HomeTimeline.created_at, HomeTimeline.post_id)
+                    < select(TimelineHorizon.created_at, TimelineHorizon.post_id)
+                    .where(TimelineHorizon.user_id == user_id)
+                    .scalar_subquery(),
+                )
+            )
+
+    def trim(self, user_ids: Sequence[int], depth: int) -> None:
+        """Cut each timeline to its newest ``depth`` rows (one statement for all); a cut one gets a horizon."""
+        if not user_ids:
+            return
+        self.session.execute(
+            text(
+                """
+                WITH cut AS (
+                    SELECT r.user_id, k.created_at, k.post_id
+                    FROM unnest(CAST(:users AS bigint[])) AS r(user_id)
+                    CROSS JOIN LATERAL (
+                        SELECT t.created_at, t.post_id FROM home_timelines t WHERE t.user_id = r.user_id
+                        ORDER BY t.created_at DESC, t.post_id DESC OFFSET :offset LIMIT 1
+                    ) k
+                ), gone AS (
+                    DELETE FROM home_timelines t USING cut
+                    WHERE t.user_id = cut.user_id AND (t.created_at, t.post_id) < (cut.created_at, cut.post_id)
+                    RETURNING t.user_id
+                )
+                INSERT INTO home_timeline_horizons (user_id, created_at, post_id)
+                SELECT cut.user_id, cut.created_at, cut.post_id FROM cut
+                WHERE cut.user_id IN (SELECT user_id FROM gone)
+                ON CONFLICT (user_id) DO UPDATE SET created_at = excluded.created_at, post_id = excluded.post_id
+                WHERE (home_timeline_horizons.created_at, home_timeline_horizons.post_id)
+                    < (excluded.created_at, excluded.post_id)
+                """
+            ),
+            {"users": list(user_ids), "offset": depth - 1},
+        )
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    def page(
+        self,
+        viewer_id: int,
+        where: Sequence[ColumnElement[bool]],
+        after: Key | None,
+        limit: int,
+    ) -> TimelinePage:
+        """The newest visible posts of the viewer's timeline after ``after``, and the timeline's horizon —
+        one statement. Visibility is checked on every row read (per-row probes), so the cost follows the
+        page, not the viewer's connections."""
+        horizon = (
+            select(TimelineHorizon.created_at, TimelineHorizon.post_id)
+            .where(TimelineHorizon.user_id == viewer_id)
+            .subquery("horizon")
+        )
+        key = tuple_(HomeTimeline.created_at, HomeTimeline.post_id)
+        conds = [
+            HomeTimeline.user_id == viewer_id,
+            # never a row below the horizon: the read-time query serves those (a row left there by a race
+            # between a backfill and a cut would otherwise be shown twice)
+            or_(horizon.c.created_at.is_(None), key >= tuple_(horizon.c.created_at, horizon.c.post_id)),
+            self.posts.visible_probe(viewer_id),
+            *where,
+        ]
+        if after is not None:
+            conds.append(key < tuple_(literal(after[0]), literal(after[1])))
+        page = (
+            select(*self.posts.post_columns(viewer_id))
+            .select_from(HomeTimeline)
+            .join(Post, Post.id == HomeTimeline.post_id)
+            .where(*conds)
+            .order_by(HomeTimeline.created_at.desc(), HomeTimeline.post_id.desc())
+            .limit(limit)
+            .lateral("page")
+        )
+        one = select(literal_column("1").label("one")).subquery("one")
+        stmt = (
+            select(horizon.c.created_at.label("h_at"), horizon.c.post_id.label("h_id"), page)
+            .select_from(one)
+            .outerjoin(horizon, true())
+            .outerjoin(page, true())
+            .order_by(page.c.created_at.desc(), page.c.id.desc())
+        )
+        result = self.session.execute(stmt).all()
+        first = result[0]
+        cut = (first.h_at, first.h_id) if first.h_at is not None else None
+        return TimelinePage([self.posts.to_post(r) for r in result if r.id is not None], cut)
+
+
+def author_posts(
+    author_id: int, *, audience_tag: int | None = None, connections_only: bool = False
+) -> Select[int, datetime, int]:
+    """``SELECT id, created_at, author_id`` of an author's posts: all, to connections, or to a tag."""
+    stmt = select(Post.id, Post.created_at, Post.author_id).where(Post.author_id == author_id)
+    if connections_only:
+        stmt = stmt.where(Post.audience_type == AUDIENCE_CONNECTIONS)
+    if audience_tag is not None:
+        stmt = stmt.where(
+            exists().where(and_(PostAudienceTag.post_id == Post.id, PostAudienceTag.tag_id == audience_tag))
+        )
+    return stmt

@@ -1,0 +1,276 @@
+"""Home timelines: the feed read from each reader's timeline is exactly the read-time feed, at every edge.
+
+Every test compares what ``GET /feed`` pages through with what an independent SQL statement, written from
+API.md's rule ("its author always; another user only while connected to the author and, for a tags
+audience, while the author has that user in one of the post's tags"), says the viewer may see.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from hearth_posts.timeline import TimelineService
+from hearth_testing import AppUser, connect, resolved
+
+API = "/api/v1"
+CONNECTIONS = {"type": "connections"}
+
+VISIBLE = """
+SELECT p.id FROM posts p
+WHERE p.author_id = :v
+   OR (EXISTS (SELECT 1 FROM connections c WHERE c.status = 'connected'
+               AND c.user_a_id = least(:v, p.author_id) AND c.user_b_id = greatest(:v, p.author_id))
+       AND (p.audience_type = 'connections'
+            OR EXISTS (SELECT 1 FROM post_audience_tags pat JOIN user_tag_members m ON m.tag_id = pat.tag_id
+                       WHERE pat.post_id = p.id AND m.target_user_id = :v)))
+ORDER BY p.created_at DESC, p.id DESC
+"""
+
+
+def sql(app: FastAPI, statement: str, **params: Any) -> list[Any]:
+    with app.state.database.transaction() as session:
+        return list(session.execute(text(statement), params).all())
+
+
+def expected(app: FastAPI, viewer: AppUser) -> list[int]:
+    return [r.id for r in sql(app, VISIBLE, v=viewer.id)]
+
+
+def feed(client: TestClient, viewer: AppUser, limit: int = 100, **params: Any) -> list[int]:
+    """Every page of the viewer's feed, followed by its cursors."""
+    ids: list[int] = []
+    cursor = None
+    while True:
+        query = {"limit": limit, **params, **({"cursor": cursor} if cursor else {})}
+        r = client.get(f"{API}/feed", params=query, headers=viewer.headers)
+        assert r.status_code == 200, r.text
+        ids += [p["id"] for p in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            return ids
+
+
+def timeline(app: FastAPI, user: AppUser) -> list[int]:
+    rows = sql(
+        app, "SELECT post_id FROM home_timelines WHERE user_id = :u ORDER BY created_at DESC, post_id DESC", u=user.id
+    )
+    return [r.post_id for r in rows]
+
+
+def post(client: TestClient, author: AppUser, body: str = "hi", tags: list[int] | None = None) -> int:
+    audience: dict[str, Any] = {"type": "tags", "tag_ids": tags} if tags else {"type": "connections"}
+    r = client.post(f"{API}/posts", json={"body": body, "audience": audience}, headers=author.headers)
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def test_a_new_post_is_in_its_audiences_timelines_at_once(
+    app: FastAPI, client: TestClient, make_user: Callable[..., AppUser], connect: Callable[..., None], make_tag: Any
+) -> None:
+    author, fan, other, stranger = make_user(), make_user(), make_user(), make_user()
+    connect(author, fan)
+    connect(other, author)
+    tag = make_tag(author, fan)
+    to_all, to_tag = post(client, author, "all"), post(client, author, "tag", [tag])
+    assert timeline(app, author) == [to_tag, to_all]
+    assert timeline(app, fan) == [to_tag, to_all]
+    assert timeline(app, other) == [to_all]  # a tags post goes to its members only
+    assert timeline(app, stranger) == []
+    for viewer in (author, fan, other, stranger):
+        assert feed(client, viewer) == expected(app, viewer)
+
+
+def test_accepting_a_connection_backfills_both_timelines(
+    app: FastAPI, client: TestClient, make_user: Callable[..., AppUser], connect: Callable[..., None], make_tag: Any
+) -> None:
+    a, b, friend = make_user(), make_user(), make_user()
+    connect(a, friend)
+    tag = make_tag(a, friend)
+    a_posts = [post(client, a, f"a{i}") for i in range(3)]
+    a_tagged = post(client, a, "for friend", [tag])
+    b_posts = [post(client, b, f"b{i}") for i in range(2)]
+    assert not set(a_posts) & set(timeline(app, b))
+    connect(a, b)
+    assert set(a_posts) <= set(timeline(app, b)) and a_tagged not in timeline(app, b)
+    assert set(b_posts) <= set(timeline(app, a))
+    assert feed(client, b) == expected(app, b) == sorted([*a_posts, *b_posts], reverse=True)
+    assert feed(client, a) == expected(app, a)
+
+
+def test_tagging_a_connection_backfills_the_tags_posts(
+    app: FastAPI, client: TestClient, make_user: Callable[..., AppUser], connect: Callable[..., None], make_tag: Any
+) -> None:
+    owner, member = make_user(), make_user()
+    connect(owner, member)
+    tag = make_tag(owner)  # empty: the post reaches nobody yet
+    private = post(client, owner, "family", [tag])
+    assert private not in feed(client, member)
+    assert client.put(f"{API}/tags/{tag}/members/{member.id}", headers=owner.headers).status_code == 204
+    assert private in timeline(app, member)
+    assert feed(client, member) == expected(app, member)
+    assert private in feed(client, member)
+    # again: idempotent, nothing doubles
+    assert client.put(f"{API}/tags/{tag}/members/{member.id}", headers=owner.headers).status_code == 204
+    assert feed(client, member).count(private) == 1
+
+
+def test_narrowing_widening_and_deleting_audiences(
+    app: FastAPI, client: TestClient, make_user: Callable[..., AppUser], connect: Callable[..., None], make_tag: Any
+) -> None:
+    author, insider, outsider = make_user(), make_user(), make_user()
+    connect(author, insider)
+    connect(author, outsider)
+    tag = make_tag(author, insider)
+    pid = post(client, author, "first to everyone")
+    narrowed = client.patch(
+        f"{API}/posts/{pid}", json={"audience": {"type": "tags", "tag_ids": [tag]}}, headers=author.headers
+    )
+    assert narrowed.status_code == 200
+    assert pid not in feed(client, outsider) and pid in feed(client, insider)  # no timeline write needed
+    other = make_tag(author, outsider)
+    widened = client.patch(
+        f"{API}/posts/{pid}", json={"audience": {"type": "tags", "tag_ids": [tag, other]}}, headers=author.headers
+    )
+    assert widened.status_code == 200
+    assert pid in feed(client, outsider)
+    assert client.delete(f"{API}/tags/{other}", headers=author.headers).status_code == 204
+    assert pid not in feed(client, outsider)
+    assert client.delete(f"{API}/posts/{pid}", headers=author.headers).status_code == 204
+    for viewer in (author, insider, outsider):
+        assert pid not in feed(client, viewer)
+        assert feed(client, viewer) == expected(app, viewer)
+
+
+def test_untag_disconnect_and_block_take_access_away_at_once(
+    app: FastAPI, client: TestClient, make_user: Callable[..., AppUser], connect: Callable[..., None], make_tag: Any
+) -> None:
+    author, fan, blocker = make_user(), make_user(), make_user()
+    connect(author, fan)
+    connect(author, blocker)
+    tag = make_tag(author, fan, blocker)
+    tagged, public = post(client, author, "t", [tag]), post(client, author, "p")
+    assert client.delete(f"{API}/tags/{tag}/members/{fan.id}", headers=author.headers).status_code == 204
+    assert feed(client, fan) == expected(app, fan) and tagged not in feed(client, fan) and public in feed(client, fan)
+    assert client.delete(f"{API}/connections/{author.id}", headers=fan.headers).status_code == 204
+    assert public not in feed(client, fan)
+    assert client.post(f"{API}/blocks", json={"user_id": author.id}, headers=blocker.headers).status_code == 204
+    assert not {tagged, public} & set(feed(client, blocker))
+    assert feed(client, blocker) == expected(app, blocker)
+    # reconnecting brings the connections posts back (a backfill), not the tags post
+    connect(fan, author)
+    assert public in feed(client, fan) and tagged not in feed(client, fan)
+
+
+@pytest.fixture
+def shallow(make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
+    """An app whose timelines keep 20 posts (the least the setting allows)."""
+    with TestClient(make_app(timeline_depth=20)) as c:
+        yield c
+
+
+def test_pages_beyond_the_timeline_come_from_the_read_time_query(
+    shallow: TestClient, make_user: Callable[..., AppUser]
+) -> None:
+    app = shallow.app
+    assert isinstance(app, FastAPI)
+    author, reader, late = make_user(), make_user(), make_user()
+    connect(shallow, author, reader)
+    posts = [post(shallow, author, f"n{i}") for i in range(45)]
+    mine = post(shallow, reader, "mine")
+    connect(shallow, author, late)  # the backfill takes the newest 20 and leaves a horizon
+    assert len(timeline(app, late)) == 20
+    assert sql(app, "SELECT 1 FROM home_timeline_horizons WHERE user_id = :u", u=late.id)
+    for viewer in (reader, late, author):
+        for limit in (1, 7, 20, 100):
+            assert feed(shallow, viewer, limit) == expected(app, viewer), (viewer, limit)
+    assert feed(shallow, late) == sorted(posts, reverse=True)
+    assert feed(shallow, reader)[0] == mine
+    # a fan-out cuts a sample of its readers' timelines; cut this one now, as a fan-out would
+    for i in range(10):
+        post(shallow, reader, f"more {i}")
+    assert len(timeline(app, reader)) >= 20  # fan-outs may have cut it already (a sample of readers per post)
+    with resolved(app, TimelineService) as timelines:
+        timelines.repo.trim([reader.id], 20)
+    assert len(timeline(app, reader)) == 20
+    assert sql(app, "SELECT 1 FROM home_timeline_horizons WHERE user_id = :u", u=reader.id)
+    for limit in (3, 20):
+        assert feed(shallow, reader, limit) == expected(app, reader)
+
+
+def test_the_tag_filter_reads_the_timeline_and_beyond(shallow: TestClient, make_user: Callable[..., AppUser]) -> None:
+    app = shallow.app
+    assert isinstance(app, FastAPI)
+    viewer, close, far = make_user(), make_user(), make_user()
+    connect(shallow, close, viewer)
+    connect(shallow, far, viewer)
+    close_posts = [post(shallow, close, f"c{i}") for i in range(15)]
+    for i in range(15):
+        post(shallow, far, f"f{i}")
+    tag = shallow.post(f"{API}/tags", json={"name": "close"}, headers=viewer.headers).json()["id"]
+    assert shallow.put(f"{API}/tags/{tag}/members/{close.id}", headers=viewer.headers).status_code == 204
+    assert feed(shallow, viewer, 4, tag_id=tag) == sorted(close_posts, reverse=True)
+
+
+def test_concurrent_posting_and_connecting_leave_no_post_out(
+    app: FastAPI, client: TestClient, make_user: Callable[..., AppUser], make_app: Callable[..., FastAPI]
+) -> None:
+    """An author posts from several threads while a request to connect is accepted: every post committed
+    before or after the accept is in the new connection's feed (the fan-out and the backfill serialise on
+    the author's timeline lock)."""
+    author, reader = make_user(), make_user()
+    request_id = client.post(f"{API}/connections/requests", json={"user_id": reader.id}, headers=author.headers).json()[
+        "id"
+    ]
+    live = make_app(db_pool_size=8)
+    with TestClient(live) as http:
+        errors: list[str] = []
+
+        def write(n: int) -> None:
+            for i in range(8):
+                r = http.post(
+                    f"{API}/posts",
+                    json={"body": f"{n}/{i}", "audience": {"type": "connections"}},
+                    headers=author.headers,
+                )
+                if r.status_code != 201:
+                    errors.append(r.text)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(3)]
+        for t in threads:
+            t.start()
+        accepted = http.post(f"{API}/connections/requests/{request_id}/accept", headers=reader.headers)
+        for t in threads:
+            t.join()
+    assert accepted.status_code == 200 and not errors
+    assert len(expected(app, reader)) == 24
+    assert feed(client, reader) == expected(app, reader)
+
+
+def test_concurrent_posting_and_disconnecting(
+    app: FastAPI, client: TestClient, make_user: Callable[..., AppUser], connect: Callable[..., None], make_app: Any
+) -> None:
+    author, reader = make_user(), make_user()
+    connect(author, reader)
+    live = make_app(db_pool_size=8)
+    with TestClient(live) as http:
+        done = threading.Event()
+
+        def write() -> None:
+            while not done.is_set():
+                http.post(f"{API}/posts", json={"body": "x", "audience": CONNECTIONS}, headers=author.headers)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        try:
+            assert http.delete(f"{API}/connections/{author.id}", headers=reader.headers).status_code == 204
+        finally:
+            done.set()
+            writer.join()
+    assert feed(client, reader) == expected(app, reader) == []

@@ -1,0 +1,33 @@
+"""Storage as a part of an app: its backend, its service, its routers and its readiness check."""
+
+from __future__ import annotations
+
+import punq
+
+from hearth_platform.app import HealthCheck, Package
+from hearth_platform.settings import Settings
+
+from .backends import StorageBackend, build_backend
+from .files import files_router
+from .router import router
+from .service import MediaService
+
+
+def _register(container: punq.Container, settings: Settings) -> None:
+    # one backend per process, chosen by HEARTH_STORAGE_BACKEND; its S3 client is built on first use
+    container.register(StorageBackend, instance=build_backend(settings))
+    container.register(MediaService)
+
+
+def _health_checks(container: punq.Container) -> dict[str, HealthCheck]:
+    backend: StorageBackend = container.resolve(StorageBackend)
+    return {"storage": backend.check}
+
+
+package = Package(
+    name="storage",
+    register=_register,
+    routers=(router,),
+    root_routers=(files_router,),  # the local backend's signed PUT/GET /files/{key} (404 under S3)
+    health_checks=_health_checks,
+)

@@ -1,0 +1,84 @@
+# ruff: noqa: E402 - the asserts of the helpers are rewritten: registered before they are imported
+"""Hearth's test support, once for every package's tests: a pytest plugin (``hearth_testing.plugin``, loaded
+through the ``pytest11`` entry point) and the helpers below.
+
+Fixtures: ``repo_root``, ``database_url`` (a migrated test database), ``redis_url``, ``base_settings``,
+``app_factory`` (each package's conftest overrides it), ``make_app``, ``app``, ``client``,
+``count_queries``, ``make_user``, ``connect``, ``make_tag``, ``assert_problem``, ``s3_server``.
+"""
+
+import pytest
+
+# the helpers' own asserts explain themselves in a failing test, as a conftest's would
+pytest.register_assert_rewrite("hearth_testing.api", "hearth_testing.problems", "hearth_testing.database")
+
+from .api import (
+    API,
+    PASSWORD,
+    Api,
+    AppUser,
+    all_pages,
+    answered_within,
+    connect,
+    create_tag,
+    new_post,
+    register,
+    request_url,
+)
+from .database import OwnPostgres, find_repo_root, migrate, migrated_database, run_sql
+from .layers import LAYERS, layers_above
+from .ports import free_port, free_ports, port_is_free
+from .problems import INTERNALS, PROBLEM_FIELDS, assert_no_internals, assert_not_ready, assert_problem
+from .processes import closing_all, scratch_dir, stop_group, wait_until
+from .queries import QueryCounter, resolved, statements_on
+from .redis_server import OwnRedis
+from .seaweed import OwnSeaweed, weed_binary
+from .serve import SECRET_KEY, Serve, hearth_command, serve
+from .stack import Stack, own_stack
+from .terminal import report
+
+__all__ = [
+    "API",
+    "INTERNALS",
+    "LAYERS",
+    "PASSWORD",
+    "PROBLEM_FIELDS",
+    "SECRET_KEY",
+    "Api",
+    "AppUser",
+    "OwnPostgres",
+    "OwnRedis",
+    "OwnSeaweed",
+    "QueryCounter",
+    "Serve",
+    "Stack",
+    "all_pages",
+    "answered_within",
+    "assert_no_internals",
+    "assert_not_ready",
+    "assert_problem",
+    "closing_all",
+    "connect",
+    "create_tag",
+    "find_repo_root",
+    "free_port",
+    "free_ports",
+    "hearth_command",
+    "layers_above",
+    "migrate",
+    "migrated_database",
+    "new_post",
+    "own_stack",
+    "port_is_free",
+    "register",
+    "report",
+    "request_url",
+    "resolved",
+    "run_sql",
+    "scratch_dir",
+    "serve",
+    "statements_on",
+    "stop_group",
+    "wait_until",
+    "weed_binary",
+]
