@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from hearth_posts.timeline import TimelineService
+from hearth_posts.service import TimelineService
 from hearth_testing import AppUser, connect, resolved
 
 API = "/api/v1"

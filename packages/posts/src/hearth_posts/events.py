@@ -6,7 +6,7 @@ from hearth_connections import ConnectionAccepted, TagMemberAdded
 from hearth_platform.events import EventBus
 from hearth_platform.uow import UnitOfWorkContext
 
-from .timeline import TimelineService
+from .service import TimelineService
 
 
 def on_connection_accepted(uow: UnitOfWorkContext, event: ConnectionAccepted) -> None:

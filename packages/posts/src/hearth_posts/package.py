@@ -8,10 +8,8 @@ from hearth_platform.app import Package
 from hearth_platform.settings import Settings
 
 from .events import subscribe
-from .feed import FeedService
 from .router import media_router, router
-from .service import PostMediaAccess, PostsService
-from .timeline import TimelineService
+from .service import FeedService, PostMediaAccess, PostsService, TimelineService
 
 
 def _register(container: punq.Container, settings: Settings) -> None:

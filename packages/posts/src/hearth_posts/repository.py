@@ -11,7 +11,6 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     and_,
-    any_,
     delete,
     func,
     insert,
@@ -59,49 +58,31 @@ class PostsRepository:
     # -- visibility -------------------------------------------------------------------------------
 
     def _tagged_for(self, viewer_id: int) -> ColumnElement[bool]:
-        # ARRAY(subquery) is computed once per statement; each candidate post is then one probe of the
-        # (post_id, tag_id) primary key, instead of hashing every tag-limited post in the table.
-        # OFFSET 0 keeps the EXISTS a per-row probe: without it the planner may hash every post tagged for
-        # any of the viewer's tags (tens of thousands of rows for a well-tagged viewer) to check a page.
-        viewer_tags = func.array(self.graph.viewer_tag_ids_select(viewer_id).scalar_subquery())
+        """The viewer is in one of the post's tags: the post's few audience rows, each a membership probe."""
         return (
             select(literal(1))
-            .where(PostAudienceTag.post_id == Post.id, PostAudienceTag.tag_id == any_(viewer_tags))
-            .offset(0)
+            .where(PostAudienceTag.post_id == Post.id, self.graph.member_clause(PostAudienceTag.tag_id, viewer_id))
+            .offset(0)  # a fence: a probe per post read, never a hash of every tagged post
             .exists()
         )
 
     def visible_to(self, viewer_id: int) -> ColumnElement[bool]:
         """The author always; a connection of the author for a connections post, or for a tags post while
-        the author has them in one of the post's tags. Evaluated in the reading statement itself."""
-        return or_(
-            Post.author_id == viewer_id,
-            and_(
-                Post.author_id.in_(self.graph.connected_ids_select(viewer_id)),
-                or_(Post.audience_type == AUDIENCE_CONNECTIONS, self._tagged_for(viewer_id)),
-            ),
-        )
-
-    def visible_probe(self, viewer_id: int) -> ColumnElement[bool]:
-        """The same rule as :meth:`visible_to`, written as per-row probes (the pair's connection, the viewer's
-        membership of one of the post's tags): its cost follows the rows read, never the viewer's degree."""
-        tagged = (
-            select(literal(1))
-            .where(PostAudienceTag.post_id == Post.id, self.graph.member_clause(PostAudienceTag.tag_id, viewer_id))
-            .offset(0)  # a fence: the post's few audience rows, never a hash of every tagged post
-            .exists()
-        )
+        the author has them in one of the post's tags. Evaluated in the reading statement itself, as per-row
+        probes (the pair's connection, the viewer's membership): its cost follows the rows read, never the
+        viewer's number of connections or tags."""
         return or_(
             Post.author_id == viewer_id,
             and_(
                 self.graph.connected_clause(viewer_id, Post.author_id),
-                or_(Post.audience_type == AUDIENCE_CONNECTIONS, tagged),
+                or_(Post.audience_type == AUDIENCE_CONNECTIONS, self._tagged_for(viewer_id)),
             ),
         )
 
     def visible_among_authors(self, viewer_id: int, author_ids: Collection[int]) -> ColumnElement[bool]:
-        """Visibility when the caller already holds the viewer's connected ids (read in this transaction):
-        an explicit id list lets the planner choose between the per-author and the time index."""
+        """:meth:`visible_to` when the caller already holds the viewer's connected ids (read in this
+        transaction), for reads that scan many authors' posts (the read-time feed, the digest): an explicit
+        id list lets the planner choose between the per-author and the time index."""
         # An IN list, not one array parameter: psycopg prepares a statement run 5 times on a connection, and
         # PostgreSQL's generic plan for ``= ANY($1)`` cannot see how many authors there are (measured: a
         # 5,000-connection feed went from 70 ms to 1.4 s); the IN list's length is part of the statement.

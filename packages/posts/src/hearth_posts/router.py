@@ -14,9 +14,8 @@ from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 from hearth_storage import Media
 
-from .feed import FeedService
 from .schemas import Comment, CommentCreate, Digest, Post, PostCreate, PostUpdate
-from .service import PostMediaAccess, PostsService
+from .service import FeedService, PostMediaAccess, PostsService
 
 router = APIRouter(tags=["posts"])
 media_router = APIRouter(tags=["media"])

@@ -182,7 +182,7 @@ class TimelineRepository:
             # never a row below the horizon: the read-time query serves those (a row left there by a race
             # between a backfill and a cut would otherwise be shown twice)
             or_(horizon.c.created_at.is_(None), key >= tuple_(horizon.c.created_at, horizon.c.post_id)),
-            self.posts.visible_probe(viewer_id),
+            self.posts.visible_to(viewer_id),
             *where,
         ]
         if after is not None:

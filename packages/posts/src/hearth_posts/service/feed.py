@@ -15,11 +15,11 @@ from hearth_platform.metrics import app_metrics
 from hearth_platform.pagination import Page, PageRequest, split_page
 from hearth_storage import MediaService
 
+from ..models import Post as PostTable
+from ..repository import PostRow, PostsRepository
+from ..schemas import Digest, DigestAuthor, Post
+from ..timeline_repository import TimelineRepository
 from .assembly import Assembler
-from .models import Post as PostTable
-from .repository import PostRow, PostsRepository
-from .schemas import Digest, DigestAuthor, Post
-from .timeline_repository import TimelineRepository
 
 DIGEST_DEFAULT = timedelta(hours=24)
 DIGEST_MAX_BACK = timedelta(days=7)

@@ -7,13 +7,13 @@ from sqlalchemy.orm import Session
 from hearth_platform.settings import Settings
 from hearth_storage import MediaService
 
-from . import views
-from .credentials import hash_password, needs_rehash, new_token, token_digest, verify_password
-from .errors import EmailTaken, InvalidCredentials, UsernameTaken
-from .models import User
-from .repository import DuplicateUser, TokenRepository, UserRepository
-from .schemas import AuthSession, LoginRequest, RegisterRequest
-from .text import has_surrogates, is_valid_username
+from .. import views
+from ..credentials import hash_password, needs_rehash, new_token, token_digest, verify_password
+from ..errors import EmailTaken, InvalidCredentials, UsernameTaken
+from ..models import User
+from ..repository import DuplicateUser, TokenRepository, UserRepository
+from ..schemas import AuthSession, LoginRequest, RegisterRequest
+from ..text import has_surrogates, is_valid_username
 
 
 class AccountService:

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from hearth_platform.security import Principal
 
-from .credentials import token_digest
-from .repository import TokenRepository
+from ..credentials import token_digest
+from ..repository import TokenRepository
 
 
 class BearerTokenAuthenticator:

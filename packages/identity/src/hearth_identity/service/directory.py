@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 
 from hearth_storage import MediaService
 
-from . import views
-from .repository import UserRepository
-from .schemas import UserProfile, UserSummary
-from .text import search_text
+from .. import views
+from ..repository import UserRepository
+from ..schemas import UserProfile, UserSummary
+from ..text import search_text
 
 
 class UserDirectory:

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from hearth_connections import ConnectionGraph
 from hearth_platform.settings import Settings
 
-from .repository import PostRow, PostsRepository
-from .timeline_repository import TimelineRepository, author_posts
+from ..repository import PostRow, PostsRepository
+from ..timeline_repository import TimelineRepository, author_posts
 
 # A fan-out cuts the timelines of about one reader in TRIM_EVERY it wrote to: a timeline overshoots its
 # depth by about that many rows, and a post to 5,000 readers cuts ~80 timelines, not 5,000.

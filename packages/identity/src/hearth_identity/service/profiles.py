@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 from hearth_platform.ids import valid_id
 from hearth_storage import MediaNotFound, MediaService
 
-from . import views
-from .errors import UserNotFound
-from .repository import UserRepository
-from .schemas import Me, UpdateMeRequest
+from .. import views
+from ..errors import UserNotFound
+from ..repository import UserRepository
+from ..schemas import Me, UpdateMeRequest
 
 
 class ProfileService:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from hearth_identity import UserDirectory, UserSummary
 from hearth_storage import Media, MediaService
 
-from .models import AUDIENCE_CONNECTIONS
-from .repository import CommentRow, PostRow
-from .schemas import (
+from ..models import AUDIENCE_CONNECTIONS
+from ..repository import CommentRow, PostRow
+from ..schemas import (
     AudienceOut,
     Comment,
     ConnectionsAudience,

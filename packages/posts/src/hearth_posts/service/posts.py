@@ -11,12 +11,11 @@ from hearth_identity import UserDirectory
 from hearth_platform.pagination import Page, PageRequest, split_page
 from hearth_storage import Media, MediaNotFound, MediaService
 
-from .assembly import Assembler
-from .errors import CommentNotFound, EmptyBody, MediaNotReady, NotCommentDeleter, NotPostAuthor, PostNotFound
-from .models import AUDIENCE_CONNECTIONS, AUDIENCE_TAGS
-from .repository import PostsRepository
-from .sanitize import has_text, sanitize_html
-from .schemas import (
+from ..errors import CommentNotFound, EmptyBody, MediaNotReady, NotCommentDeleter, NotPostAuthor, PostNotFound
+from ..models import AUDIENCE_CONNECTIONS, AUDIENCE_TAGS
+from ..repository import PostsRepository
+from ..sanitize import has_text, sanitize_html
+from ..schemas import (
     BODY_MAX,
     COMMENT_MAX,
     AudienceIn,
@@ -27,6 +26,7 @@ from .schemas import (
     PostUpdate,
     TagsAudience,
 )
+from .assembly import Assembler
 from .timeline import TimelineService
 
 
