@@ -9,11 +9,11 @@ import itertools
 from collections.abc import Callable
 from typing import Annotated
 
-import punq
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 
 from hearth_platform.app import Package, build_app
+from hearth_platform.container import Container
 from hearth_platform.ids import PathId
 from hearth_platform.security import CurrentUser, Principal, TokenAuthenticator
 from hearth_platform.settings import Settings
@@ -35,7 +35,7 @@ class TestTokens:
         return Principal(user_id=user_id, token_id=user_id)
 
 
-def _register(container: punq.Container, settings: Settings) -> None:
+def _register(container: Container, settings: Settings) -> None:
     container.register(TokenAuthenticator, TestTokens)  # type: ignore[type-abstract]
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import punq
-
 from hearth_platform.app import Package
+from hearth_platform.container import Container
 from hearth_platform.settings import Settings
 
 from .router import router
 from .service import BlocksService, ConnectionGraph, ProfilesService, RequestsService, TagsService
 
 
-def _register(container: punq.Container, settings: Settings) -> None:
+def _register(container: Container, settings: Settings) -> None:
     for service in (RequestsService, BlocksService, TagsService, ProfilesService, ConnectionGraph):
         container.register(service)
 

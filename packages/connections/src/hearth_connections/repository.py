@@ -45,6 +45,9 @@ from .models import (
 IdColumn = ColumnElement[int] | QueryableAttribute[int]
 """A column (or expression) of user or tag ids, to probe per row."""
 
+IdValue = int | ColumnElement[int]
+"""An id, or a bound parameter standing for one (a statement built once and run with many ids)."""
+
 Keyset = tuple[datetime, int]
 
 
@@ -242,7 +245,7 @@ class Repository:
         )
 
     @staticmethod
-    def connected_clause(user_id: int, other: IdColumn) -> ColumnElement[bool]:
+    def connected_clause(user_id: IdValue, other: IdColumn) -> ColumnElement[bool]:
         """``user_id`` and ``other`` are connected: one probe of the pair's unique index per row."""
         return (
             select(literal(1))

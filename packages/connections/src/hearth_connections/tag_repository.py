@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .models import UserTag, UserTagMember
-from .repository import ConstraintViolation, IdColumn, Keyset, constraint_name
+from .repository import ConstraintViolation, IdColumn, IdValue, Keyset, constraint_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,7 @@ class TagRepository:
         return select(UserTagMember.tag_id).where(UserTagMember.target_user_id == viewer_id)
 
     @staticmethod
-    def member_clause(tag_id: IdColumn, viewer_id: int) -> ColumnElement[bool]:
+    def member_clause(tag_id: IdColumn, viewer_id: IdValue) -> ColumnElement[bool]:
         """``viewer_id`` is a member of the tag ``tag_id``: one probe of the membership key per row."""
         return (
             select(literal(1))
@@ -173,7 +173,8 @@ class TagRepository:
         """``SELECT target_user_id`` of the members of any of ``tag_ids``."""
         return select(UserTagMember.target_user_id).where(UserTagMember.tag_id.in_(tag_ids)).distinct()
 
-    def tag_member_ids_select(self, owner_id: int, tag_id: int) -> Select[Any]:
+    @staticmethod
+    def tag_member_ids_select(owner_id: IdValue, tag_id: IdValue) -> Select[Any]:
         """``SELECT target_user_id`` of the members of ``owner_id``'s tag ``tag_id`` (empty if not theirs)."""
         return select(UserTagMember.target_user_id).where(
             UserTagMember.tag_id == tag_id, UserTagMember.owner_user_id == owner_id

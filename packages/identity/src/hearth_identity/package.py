@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import punq
-
 from hearth_platform.app import Package
+from hearth_platform.container import Container
 from hearth_platform.security import TokenAuthenticator
 from hearth_platform.settings import Settings
 
@@ -12,7 +11,7 @@ from .router import router
 from .service import AccountService, BearerTokenAuthenticator, ProfileService, UserDirectory
 
 
-def _register(container: punq.Container, settings: Settings) -> None:
+def _register(container: Container, settings: Settings) -> None:
     container.register(AccountService)
     container.register(ProfileService)
     container.register(UserDirectory)

@@ -13,11 +13,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import punq
 from fastapi import APIRouter, FastAPI
 
 from . import health
 from .cache import Cache, MemoryCache, NullCache, RedisCache
+from .container import Container
 from .database import Database, EmbeddedPostgres
 from .events import EventBus
 from .http import install_http
@@ -40,7 +40,7 @@ class Package:
     """What a package brings to an app."""
 
     name: str
-    register: Callable[[punq.Container, Settings], None] = _nothing
+    register: Callable[[Container, Settings], None] = _nothing
     """Its services (built per unit of work) and singletons, on the app's container."""
     subscribe: Callable[[EventBus], None] = _nothing
     """Its handlers of lower packages' events."""
@@ -48,7 +48,7 @@ class Package:
     """Mounted under ``/api/v1``."""
     root_routers: Sequence[APIRouter] = ()
     """Mounted at the root (e.g. the local storage backend's signed file URLs)."""
-    health_checks: Callable[[punq.Container], dict[str, HealthCheck]] = field(default=lambda _: {})
+    health_checks: Callable[[Container], dict[str, HealthCheck]] = field(default=lambda _: {})
 
 
 def build_app(
@@ -85,7 +85,7 @@ def build_app(
             redis_url=settings.redis_url,
             key_prefix=settings.redis_key_prefix,
         )
-        container = punq.Container()
+        container = Container()
         container.register(Settings, instance=settings)
         container.register(Cache, instance=cache)
         container.register(Database, instance=database)

@@ -88,6 +88,9 @@ class Unprocessable(HearthError):
 class InvalidCursor(Unprocessable):
     code = "invalid_cursor"
 
+    def __init__(self) -> None:
+        super().__init__("The cursor is not valid for this list.")
+
 
 class RateLimited(HearthError):
     status, code = 429, "rate_limited"

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .database import StatementCounter, current_statement_counter
-from .errors import PROBLEM_BASE, PROBLEM_JSON
+from .errors import PROBLEM_JSON, problem_body
 from .logging import current_request_id
 from .metrics import HttpMetrics, app_metrics
 
@@ -62,16 +62,10 @@ class _BodyTooLarge(Exception):
 
 def _problem_413(scope: Scope, limit: int) -> tuple[Message, bytes]:
     state = scope.get("state") or {}
-    body = {
-        "type": PROBLEM_BASE + "payload-too-large",
-        "title": "Content Too Large",
-        "status": 413,
-        "detail": f"The request body is larger than {limit} bytes.",
-        "instance": scope.get("path", ""),
-        "code": "payload_too_large",
-    }
-    if state.get("request_id"):
-        body["request_id"] = state["request_id"]
+    detail = f"The request body is larger than {limit} bytes."
+    body = problem_body(
+        413, "payload_too_large", detail, instance=scope.get("path", ""), request_id=state.get("request_id")
+    )
     raw = json.dumps(body).encode()
     start = {
         "type": "http.response.start",

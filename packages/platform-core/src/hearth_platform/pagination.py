@@ -44,17 +44,17 @@ class CursorCodec:
             body, mac = cursor.split(".", 1)
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (ValueError, TypeError) as exc:
-            raise InvalidCursor("The cursor is not valid for this list.") from exc
+            raise InvalidCursor() from exc
         # compare bytes: a str with non-ASCII characters would make compare_digest raise TypeError (a 500)
         if not hmac.compare_digest(mac.encode("utf-8"), self._sign(kind, payload).encode()):
-            raise InvalidCursor("The cursor is not valid for this list.")
+            raise InvalidCursor()
         try:
             values = json.loads(payload)
             if not isinstance(values, list):
                 raise TypeError("a cursor holds a list")
             return [_decode_value(v) for v in values]
         except (ValueError, TypeError, KeyError) as exc:
-            raise InvalidCursor("The cursor is not valid for this list.") from exc
+            raise InvalidCursor() from exc
 
 
 def _encode_value(v: Any) -> Any:
@@ -101,7 +101,7 @@ class PageRequest:
     @staticmethod
     def reject_cursor() -> NoReturn:
         """A cursor that is signed for this list but holds values of another shape."""
-        raise InvalidCursor("The cursor is not valid for this list.")
+        raise InvalidCursor()
 
     def next_cursor(self, kind: str, values: list[Any] | None) -> str | None:
         return None if values is None else self.codec.encode(kind, values)

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from .events import DomainEvent, EventBus
 
 if TYPE_CHECKING:
-    import punq
-
+    from .container import Container
     from .database import Database
 
 T = TypeVar("T")
@@ -28,7 +27,7 @@ class UnitOfWorkContext:
 
     __slots__ = ("_bus", "_container", "session")
 
-    def __init__(self, session: Session, bus: EventBus, container: punq.Container) -> None:
+    def __init__(self, session: Session, bus: EventBus, container: Container) -> None:
         self.session = session
         self._bus = bus
         self._container = container
@@ -44,7 +43,7 @@ class UnitOfWorkContext:
 
 
 @contextmanager
-def unit_of_work(database: Database, bus: EventBus, container: punq.Container) -> Iterator[UnitOfWorkContext]:
+def unit_of_work(database: Database, bus: EventBus, container: Container) -> Iterator[UnitOfWorkContext]:
     """A unit of work outside a request (jobs, the CLI, tests): commits on success, rolls back on error."""
     with database.transaction() as session:
         yield UnitOfWorkContext(session, bus, container)

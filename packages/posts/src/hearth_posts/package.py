@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import punq
-
 from hearth_platform.app import Package
+from hearth_platform.container import Container
 from hearth_platform.settings import Settings
 
 from .events import subscribe
@@ -12,7 +11,7 @@ from .router import media_router, router
 from .service import FeedService, PostMediaAccess, PostsService, TimelineService
 
 
-def _register(container: punq.Container, settings: Settings) -> None:
+def _register(container: Container, settings: Settings) -> None:
     for service in (PostsService, FeedService, PostMediaAccess, TimelineService):
         container.register(service)
 

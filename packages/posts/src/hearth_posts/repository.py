@@ -27,6 +27,9 @@ from hearth_connections import ConnectionGraph
 
 from .models import AUDIENCE_CONNECTIONS, Comment, Post, PostAudienceTag, PostMedia
 
+Viewer = int | ColumnElement[int]
+"""The viewer's id, or a bound parameter standing for it (a statement built once, run for many viewers)."""
+
 
 @dataclass(frozen=True, slots=True)
 class PostRow:
@@ -57,16 +60,18 @@ class PostsRepository:
 
     # -- visibility -------------------------------------------------------------------------------
 
-    def _tagged_for(self, viewer_id: int) -> ColumnElement[bool]:
+    @staticmethod
+    def _tagged_for(viewer_id: Viewer) -> ColumnElement[bool]:
         """The viewer is in one of the post's tags: the post's few audience rows, each a membership probe."""
         return (
             select(literal(1))
-            .where(PostAudienceTag.post_id == Post.id, self.graph.member_clause(PostAudienceTag.tag_id, viewer_id))
+            .where(PostAudienceTag.post_id == Post.id, ConnectionGraph.member_clause(PostAudienceTag.tag_id, viewer_id))
             .offset(0)  # a fence: a probe per post read, never a hash of every tagged post
             .exists()
         )
 
-    def visible_to(self, viewer_id: int) -> ColumnElement[bool]:
+    @staticmethod
+    def visible_to(viewer_id: Viewer) -> ColumnElement[bool]:
         """The author always; a connection of the author for a connections post, or for a tags post while
         the author has them in one of the post's tags. Evaluated in the reading statement itself, as per-row
         probes (the pair's connection, the viewer's membership): its cost follows the rows read, never the
@@ -74,8 +79,8 @@ class PostsRepository:
         return or_(
             Post.author_id == viewer_id,
             and_(
-                self.graph.connected_clause(viewer_id, Post.author_id),
-                or_(Post.audience_type == AUDIENCE_CONNECTIONS, self._tagged_for(viewer_id)),
+                ConnectionGraph.connected_clause(viewer_id, Post.author_id),
+                or_(Post.audience_type == AUDIENCE_CONNECTIONS, PostsRepository._tagged_for(viewer_id)),
             ),
         )
 
@@ -100,7 +105,8 @@ class PostsRepository:
 
     # -- reading posts ----------------------------------------------------------------------------
 
-    def post_columns(self, viewer_id: int) -> list[Any]:
+    @staticmethod
+    def post_columns(viewer_id: Viewer) -> list[Any]:
         own_tag_ids = (
             select(func.array_agg(PostAudienceTag.tag_id))
             .where(PostAudienceTag.post_id == Post.id, Post.author_id == viewer_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -9,9 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    DateTime,
+    Integer,
     Select,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -25,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
+
+from hearth_connections import ConnectionGraph
 
 from .models import AUDIENCE_CONNECTIONS, HomeTimeline, Post, PostAudienceTag, TimelineHorizon
 from .repository import PostRow, PostsRepository
@@ -161,53 +168,62 @@ class TimelineRepository:
 
     # -- reads -----------------------------------------------------------------------------------------
 
-    def page(
-        self,
-        viewer_id: int,
-        where: Sequence[ColumnElement[bool]],
-        after: Key | None,
-        limit: int,
-    ) -> TimelinePage:
-        """The newest visible posts of the viewer's timeline after ``after``, and the timeline's horizon —
-        one statement. Visibility is checked on every row read (per-row probes), so the cost follows the
-        page, not the viewer's connections."""
-        horizon = (
-            select(TimelineHorizon.created_at, TimelineHorizon.post_id)
-            .where(TimelineHorizon.user_id == viewer_id)
-            .subquery("horizon")
-        )
-        key = tuple_(HomeTimeline.created_at, HomeTimeline.post_id)
-        conds = [
-            HomeTimeline.user_id == viewer_id,
-            # never a row below the horizon: the read-time query serves those (a row left there by a race
-            # between a backfill and a cut would otherwise be shown twice)
-            or_(horizon.c.created_at.is_(None), key >= tuple_(horizon.c.created_at, horizon.c.post_id)),
-            self.posts.visible_to(viewer_id),
-            *where,
-        ]
+    def page(self, viewer_id: int, tag_id: int | None, after: Key | None, limit: int) -> TimelinePage:
+        """The newest visible posts of the viewer's timeline after ``after`` (by members of the viewer's tag
+        ``tag_id`` only, when given), and the timeline's horizon: one statement, built once per shape."""
+        params: dict[str, Any] = {"viewer": viewer_id, "limit": limit}
+        if tag_id is not None:
+            params["tag"] = tag_id
         if after is not None:
-            conds.append(key < tuple_(literal(after[0]), literal(after[1])))
-        page = (
-            select(*self.posts.post_columns(viewer_id))
-            .select_from(HomeTimeline)
-            .join(Post, Post.id == HomeTimeline.post_id)
-            .where(*conds)
-            .order_by(HomeTimeline.created_at.desc(), HomeTimeline.post_id.desc())
-            .limit(limit)
-            .lateral("page")
-        )
-        one = select(literal_column("1").label("one")).subquery("one")
-        stmt = (
-            select(horizon.c.created_at.label("h_at"), horizon.c.post_id.label("h_id"), page)
-            .select_from(one)
-            .outerjoin(horizon, true())
-            .outerjoin(page, true())
-            .order_by(page.c.created_at.desc(), page.c.id.desc())
-        )
-        result = self.session.execute(stmt).all()
+            params["after_at"], params["after_id"] = after
+        result = self.session.execute(_page_statement(tag_id is not None, after is not None), params).all()
         first = result[0]
         cut = (first.h_at, first.h_id) if first.h_at is not None else None
-        return TimelinePage([self.posts.to_post(r) for r in result if r.id is not None], cut)
+        return TimelinePage([PostsRepository.to_post(r) for r in result if r.id is not None], cut)
+
+
+@functools.cache
+def _page_statement(by_tag: bool, after: bool) -> Select[Any]:
+    """A timeline page, its rows probed for visibility (the cost follows the page, not the viewer's
+    connections), with the horizon of the timeline. Built once per shape, with bound parameters (viewer,
+    limit, tag, after_at/after_id): building a statement of this size costs more than running it."""
+    viewer = bindparam("viewer", type_=BigInteger)
+    horizon = (
+        select(TimelineHorizon.created_at, TimelineHorizon.post_id)
+        .where(TimelineHorizon.user_id == viewer)
+        .subquery("horizon")
+    )
+    key = tuple_(HomeTimeline.created_at, HomeTimeline.post_id)
+    conds = [
+        HomeTimeline.user_id == viewer,
+        # never a row below the horizon: the read-time query serves those (a row left there by a race
+        # between a backfill and a cut would otherwise be shown twice)
+        or_(horizon.c.created_at.is_(None), key >= tuple_(horizon.c.created_at, horizon.c.post_id)),
+        PostsRepository.visible_to(viewer),
+    ]
+    if by_tag:
+        tag = bindparam("tag", type_=BigInteger)
+        conds.append(HomeTimeline.author_id.in_(ConnectionGraph.tag_member_ids_select(viewer, tag)))
+    if after:
+        after_at = bindparam("after_at", type_=DateTime(timezone=True))
+        conds.append(key < tuple_(after_at, bindparam("after_id", type_=BigInteger)))
+    page = (
+        select(*PostsRepository.post_columns(viewer))
+        .select_from(HomeTimeline)
+        .join(Post, Post.id == HomeTimeline.post_id)
+        .where(*conds)
+        .order_by(HomeTimeline.created_at.desc(), HomeTimeline.post_id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .lateral("page")
+    )
+    one = select(literal_column("1").label("one")).subquery("one")
+    return (
+        select(horizon.c.created_at.label("h_at"), horizon.c.post_id.label("h_id"), page)
+        .select_from(one)
+        .outerjoin(horizon, true())
+        .outerjoin(page, true())
+        .order_by(page.c.created_at.desc(), page.c.id.desc())
+    )
 
 
 def author_posts(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import punq
-
 from hearth_platform.app import HealthCheck, Package
+from hearth_platform.container import Container
 from hearth_platform.settings import Settings
 
 from .backends import StorageBackend, build_backend
@@ -13,14 +12,14 @@ from .router import router
 from .service import MediaService
 
 
-def _register(container: punq.Container, settings: Settings) -> None:
+def _register(container: Container, settings: Settings) -> None:
     # one backend per process, chosen by HEARTH_STORAGE_BACKEND; its S3 client is built on first use
     container.register(StorageBackend, instance=build_backend(settings))
     container.register(MediaService)
 
 
-def _health_checks(container: punq.Container) -> dict[str, HealthCheck]:
-    backend: StorageBackend = container.resolve(StorageBackend)
+def _health_checks(container: Container) -> dict[str, HealthCheck]:
+    backend: StorageBackend = container.resolve(StorageBackend)  # type: ignore[type-abstract]
     return {"storage": backend.check}
 
 

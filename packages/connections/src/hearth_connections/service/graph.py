@@ -14,7 +14,7 @@ from hearth_platform.ids import valid_id, valid_ids
 
 from ..caching import GraphCache
 from ..errors import TagNotFound
-from ..repository import IdColumn, Repository
+from ..repository import IdColumn, IdValue, Repository
 from ..tag_repository import TagRepository
 
 
@@ -79,13 +79,17 @@ class ConnectionGraph:
         """``SELECT user_id`` of everyone connected to ``user_id``."""
         return self._repo.connected_ids_select(user_id)
 
-    def connected_clause(self, user_id: int, other: IdColumn) -> ColumnElement[bool]:
-        """``user_id`` is connected to the user in column ``other`` (a per-row probe, whatever the degree)."""
-        return self._repo.connected_clause(user_id, other)
+    # (static: a layer above may build a statement once, with bound parameters for the ids, and reuse it)
 
-    def member_clause(self, tag_id: IdColumn, viewer_id: int) -> ColumnElement[bool]:
+    @staticmethod
+    def connected_clause(user_id: IdValue, other: IdColumn) -> ColumnElement[bool]:
+        """``user_id`` is connected to the user in column ``other`` (a per-row probe, whatever the degree)."""
+        return Repository.connected_clause(user_id, other)
+
+    @staticmethod
+    def member_clause(tag_id: IdColumn, viewer_id: IdValue) -> ColumnElement[bool]:
         """``viewer_id`` is in the tag in column ``tag_id`` (a per-row probe)."""
-        return self._tags.member_clause(tag_id, viewer_id)
+        return TagRepository.member_clause(tag_id, viewer_id)
 
     def members_of_tags_select(self, tag_ids: Collection[int]) -> Select[Any]:
         """``SELECT target_user_id`` of the members of any of ``tag_ids``."""
@@ -95,6 +99,7 @@ class ConnectionGraph:
         """``SELECT tag_id`` of every tag (of any owner) that has ``viewer_id`` as a member."""
         return self._tags.viewer_tag_ids_select(viewer_id)
 
-    def tag_member_ids_select(self, owner_id: int, tag_id: int) -> Select[Any]:
+    @staticmethod
+    def tag_member_ids_select(owner_id: IdValue, tag_id: IdValue) -> Select[Any]:
         """``SELECT target_user_id`` of the members of ``owner_id``'s tag ``tag_id``."""
-        return self._tags.tag_member_ids_select(owner_id, tag_id)
+        return TagRepository.tag_member_ids_select(owner_id, tag_id)

@@ -50,7 +50,7 @@ class FeedService:
                 raise TagNotFound(tag_id)
             by_tag.append(PostTable.author_id.in_(self.graph.tag_member_ids_select(viewer_id, tag_id)))
         # the home timeline first: its cost is the page's, whatever the viewer's connections
-        timeline = self.timelines.page(viewer_id, by_tag, after, page.limit + 1)
+        timeline = self.timelines.page(viewer_id, tag_id, after, page.limit + 1)
         rows = timeline.rows
         horizon = timeline.horizon
         if len(rows) <= page.limit and horizon is not None:
