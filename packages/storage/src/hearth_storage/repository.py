@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
@@ -13,7 +14,17 @@ from hearth_platform.ids import valid_id, valid_ids
 from .models import MEDIA_PENDING, MEDIA_READY, MediaObject
 
 
-# ids outside PostgreSQL's bigint can never exist; filtering them keeps the query from failing
+@dataclass(frozen=True, slots=True)
+class MediaRow:
+    """What a view of a media needs, read without the ORM (pages show many)."""
+
+    id: int
+    key: str
+    content_type: str
+    size_bytes: int
+    status: str
+
+
 class MediaRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -43,6 +54,17 @@ class MediaRepository:
         if ready_only:
             stmt = stmt.where(MediaObject.status == MEDIA_READY)
         return list(self.session.scalars(stmt))
+
+    def rows(self, media_ids: Collection[int], *, ready_only: bool = False) -> list[MediaRow]:
+        """Plain rows of the media among ``media_ids`` (one statement; ids that cannot exist are left out)."""
+        ids = valid_ids(media_ids)
+        if not ids:
+            return []
+        m = MediaObject
+        stmt = select(m.id, m.key, m.content_type, m.size_bytes, m.status).where(m.id.in_(ids))
+        if ready_only:
+            stmt = stmt.where(m.status == MEDIA_READY)
+        return [MediaRow(*r) for r in self.session.execute(stmt)]
 
     def mark_ready(self, media: Sequence[MediaObject]) -> None:
         """One UPDATE for all of them; the loaded objects are updated in place (no reload)."""

@@ -25,7 +25,7 @@ from hearth_platform.settings import Settings
 from .backends import StorageBackend
 from .errors import MediaNotFound, MediaRejected
 from .models import MEDIA_PENDING, MEDIA_READY, MediaObject
-from .repository import MediaRepository
+from .repository import MediaRepository, MediaRow
 from .schemas import ALLOWED_CONTENT_TYPES, Media, MediaUpload, UploadInstructions
 
 PRESIGN_CACHE = "storage.presign"
@@ -145,7 +145,7 @@ class MediaService:
 
         One query and one batch of URLs whatever the number of ids; pending media get ``url`` null.
         """
-        return self._views(self.repo.by_ids(media_ids))
+        return self._views(self.repo.rows(media_ids))
 
     def is_owned_ready(self, owner_id: int, media_id: int) -> bool:
         """Whether ``media_id`` is ``owner_id``'s and uploaded (confirming it when still pending)."""
@@ -155,7 +155,7 @@ class MediaService:
 
     def download_urls(self, media_ids: Collection[int]) -> dict[int, str]:
         """Download URLs of the ready media among ``media_ids`` the caller may see (e.g. avatars)."""
-        rows = self.repo.by_ids(media_ids, ready_only=True)
+        rows = self.repo.rows(media_ids, ready_only=True)
         urls = self.batch_get_presigned_urls(m.key for m in rows)
         return {m.id: urls[m.key].url for m in rows}
 
@@ -166,13 +166,13 @@ class MediaService:
         arrived = [m for m in rows if m.status == MEDIA_PENDING and self.backend.head(m.key) == m.size_bytes]
         self.repo.mark_ready(arrived)
 
-    def _views(self, rows: Iterable[MediaObject]) -> dict[int, Media]:
+    def _views(self, rows: Iterable[MediaObject | MediaRow]) -> dict[int, Media]:
         rows = list(rows)
         urls = self.batch_get_presigned_urls(m.key for m in rows if m.status == MEDIA_READY)
         return {m.id: self._view(m, urls.get(m.key)) for m in rows}
 
     @staticmethod
-    def _view(media: MediaObject, url: PresignedUrl | None) -> Media:
+    def _view(media: MediaObject | MediaRow, url: PresignedUrl | None) -> Media:
         """The API object; a download URL only for a ready object (null while pending)."""
         ready = media.status == MEDIA_READY
         return Media(
