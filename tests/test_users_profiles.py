@@ -11,16 +11,9 @@ from fastapi.testclient import TestClient
 
 from hearth_identity import UserDirectory, UserProfile, UserSummary
 from hearth_platform.security import TokenAuthenticator
+from hearth_testing import assert_problem
 
 ME = "/api/v1/users/me"
-
-
-def _problem(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = r.json()
-    assert body["code"] == code, body
-    return body
 
 
 # --- GET/PATCH /users/me -------------------------------------------------------------------------
@@ -102,7 +95,7 @@ def test_register_sanitises_the_display_name(client: TestClient, make_user: Call
 )
 def test_patch_me_refuses_bad_fields(client: TestClient, make_user: Callable[..., Any], body: dict[str, Any]) -> None:
     u = make_user(display_name="Unchanged")
-    _problem(client.patch(ME, json=body, headers=u.headers), 422, "validation_error")
+    assert_problem(client.patch(ME, json=body, headers=u.headers), 422, "validation_error")
     assert client.get(ME, headers=u.headers).json()["display_name"] == "Unchanged"
 
 
@@ -117,7 +110,7 @@ def test_avatar_must_be_the_callers_ready_media(client: TestClient, make_user: C
     u = make_user()
     for media_id in (1, 987654321, 0, -5, 2**63):
         r = client.patch(ME, json={"avatar_media_id": media_id, "bio": "kept?"}, headers=u.headers)
-        _problem(r, 404, "not_found")
+        assert_problem(r, 404, "not_found")
     me = client.get(ME, headers=u.headers).json()
     assert me["avatar_url"] is None
     assert me["bio"] == ""  # the failed request changed nothing
@@ -134,13 +127,15 @@ def test_another_users_media_cannot_be_my_avatar(
     created = client.post("/api/v1/media", json={"content_type": "image/png", "size_bytes": 4}, headers=owner.headers)
     assert created.status_code == 201, created.text
     media_id = created.json()["media"]["id"]
-    _problem(client.patch(ME, json={"avatar_media_id": media_id}, headers=other.headers), 404, "not_found")
-    _problem(client.patch(ME, json={"avatar_media_id": media_id}, headers=owner.headers), 404, "not_found")  # pending
+    assert_problem(client.patch(ME, json={"avatar_media_id": media_id}, headers=other.headers), 404, "not_found")
+    assert_problem(
+        client.patch(ME, json={"avatar_media_id": media_id}, headers=owner.headers), 404, "not_found"
+    )  # pending
 
     upload = created.json()["upload"]
     client.request(upload["method"], upload["url"], headers=upload["headers"], content=b"\x89PNG")
     assert client.get(f"/api/v1/media/{media_id}", headers=owner.headers).json()["status"] == "ready"
-    _problem(client.patch(ME, json={"avatar_media_id": media_id}, headers=other.headers), 404, "not_found")
+    assert_problem(client.patch(ME, json={"avatar_media_id": media_id}, headers=other.headers), 404, "not_found")
     r = client.patch(ME, json={"avatar_media_id": media_id}, headers=owner.headers)
     assert r.status_code == 200, r.text
     assert r.json()["avatar_url"]
@@ -174,13 +169,13 @@ def test_another_user_sees_the_public_profile_without_email(client: TestClient, 
 @pytest.mark.parametrize("user_id", ["0", "-1", "999999999999", str(2**63), str(2**70)])
 def test_unknown_users_are_404(client: TestClient, make_user: Callable[..., Any], user_id: str) -> None:
     u = make_user()
-    body = _problem(client.get(f"/api/v1/users/{user_id}", headers=u.headers), 404, "not_found")
+    body = assert_problem(client.get(f"/api/v1/users/{user_id}", headers=u.headers), 404, "not_found")
     assert body["instance"] == f"/api/v1/users/{user_id}"
 
 
 def test_non_numeric_user_id_is_422(client: TestClient, make_user: Callable[..., Any]) -> None:
     u = make_user()
-    _problem(client.get("/api/v1/users/abc", headers=u.headers), 422, "validation_error")
+    assert_problem(client.get("/api/v1/users/abc", headers=u.headers), 422, "validation_error")
 
 
 def test_connection_status_follows_connections(
@@ -199,8 +194,8 @@ def test_connection_status_follows_connections(
 def test_a_user_who_blocked_me_is_404(app: FastAPI, client: TestClient, make_user: Callable[..., Any]) -> None:
     a, b = make_user(), make_user()
     assert client.post("/api/v1/blocks", json={"user_id": b.id}, headers=a.headers).status_code == 204
-    body = _problem(client.get(f"/api/v1/users/{a.id}", headers=b.headers), 404, "not_found")
-    unknown = _problem(client.get("/api/v1/users/999999999998", headers=b.headers), 404, "not_found")
+    body = assert_problem(client.get(f"/api/v1/users/{a.id}", headers=b.headers), 404, "not_found")
+    unknown = assert_problem(client.get("/api/v1/users/999999999998", headers=b.headers), 404, "not_found")
     assert body["detail"].replace(str(a.id), "N") == unknown["detail"].replace("999999999998", "N")
     # the blocker still sees the one they blocked
     assert client.get(f"/api/v1/users/{b.id}", headers=a.headers).status_code == 200

@@ -12,17 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from hearth_connections import ConnectionGraph
-from hearth_testing import resolved
+from hearth_testing import assert_problem, resolved
 
 SEARCH = "/api/v1/users"
-
-
-def _problem(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = r.json()
-    assert body["code"] == code, body
-    return body
 
 
 def _insert_users(app: FastAPI, prefix: str, n: int, display: str = "Bulk") -> None:
@@ -140,12 +132,14 @@ def test_cursors_are_tamper_evident_and_bound_to_the_query_and_caller(
     ]
     for bad in tampered:
         r = client.get(SEARCH, params={"q": prefix, "cursor": bad}, headers=viewer.headers)
-        _problem(r, 422, "invalid_cursor")
+        assert_problem(r, 422, "invalid_cursor")
     # the same cursor for another query or another caller
-    _problem(
+    assert_problem(
         client.get(SEARCH, params={"q": prefix[:-1], "cursor": cursor}, headers=viewer.headers), 422, "invalid_cursor"
     )
-    _problem(client.get(SEARCH, params={"q": prefix, "cursor": cursor}, headers=other.headers), 422, "invalid_cursor")
+    assert_problem(
+        client.get(SEARCH, params={"q": prefix, "cursor": cursor}, headers=other.headers), 422, "invalid_cursor"
+    )
 
 
 @pytest.mark.parametrize(
@@ -163,7 +157,7 @@ def test_bad_search_parameters_are_422(
     client: TestClient, make_user: Callable[..., Any], params: dict[str, Any]
 ) -> None:
     u = make_user()
-    _problem(client.get(SEARCH, params=params, headers=u.headers), 422, "validation_error")
+    assert_problem(client.get(SEARCH, params=params, headers=u.headers), 422, "validation_error")
 
 
 def test_odd_queries_do_not_break_the_search(client: TestClient, make_user: Callable[..., Any]) -> None:

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from hearth_testing import assert_problem
+
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"
 LOGOUT = "/api/v1/auth/logout"
@@ -36,16 +38,8 @@ def _register(client: TestClient, **overrides: Any) -> Any:
     return client.post(REGISTER, json=body)
 
 
-def _problem(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = r.json()
-    assert body["code"] == code, body
-    return body
-
-
 def _assert_unauthorized(r: Any) -> None:
-    _problem(r, 401, "unauthorized")
+    assert_problem(r, 401, "unauthorized")
     assert r.headers["www-authenticate"] == "Bearer"
 
 
@@ -89,20 +83,20 @@ def test_username_is_taken_case_insensitively(client: TestClient) -> None:
     username = _name("Case")
     assert _register(client, username=username).status_code == 201
     r = _register(client, username=username.upper(), email=f"other{uuid.uuid4().hex[:6]}@example.com")
-    _problem(r, 409, "username_taken")
+    assert_problem(r, 409, "username_taken")
 
 
 def test_email_is_taken_case_insensitively(client: TestClient) -> None:
     email = f"{_name()}@example.com"
     assert _register(client, email=email).status_code == 201
-    _problem(_register(client, email=email.upper()), 409, "email_taken")
+    assert_problem(_register(client, email=email.upper()), 409, "email_taken")
 
 
 def test_a_refused_registration_stores_nothing(client: TestClient) -> None:
     email = f"{_name()}@example.com"
     assert _register(client, email=email).status_code == 201
     username = _name()
-    _problem(_register(client, username=username, email=email), 409, "email_taken")
+    assert_problem(_register(client, username=username, email=email), 409, "email_taken")
     # the username of the refused registration is still free
     assert _register(client, username=username).status_code == 201
 
@@ -129,14 +123,14 @@ def test_a_refused_registration_stores_nothing(client: TestClient) -> None:
     ],
 )
 def test_register_validates_each_field(client: TestClient, field: str, value: str) -> None:
-    body = _problem(_register(client, **{field: value}), 422, "validation_error")
+    body = assert_problem(_register(client, **{field: value}), 422, "validation_error")
     assert any(e["loc"][-1] == field for e in body["errors"]), body
 
 
 def test_register_refuses_missing_and_unknown_fields(client: TestClient) -> None:
     r = client.post(REGISTER, json={"username": _name(), "password": PASSWORD})
-    _problem(r, 422, "validation_error")
-    _problem(_register(client, is_admin=True), 422, "validation_error")
+    assert_problem(r, 422, "validation_error")
+    assert_problem(_register(client, is_admin=True), 422, "validation_error")
 
 
 def test_register_accepts_the_bounds(client: TestClient) -> None:
@@ -170,7 +164,7 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(client: TestClient,
     malformed = client.post(LOGIN, json={"username": "no such user!", "password": "x"})
     bodies = []
     for r in (wrong, unknown, malformed):
-        body = _problem(r, 401, "invalid_credentials")
+        body = assert_problem(r, 401, "invalid_credentials")
         body.pop("request_id", None)
         bodies.append(body)
         assert r.headers["www-authenticate"] == "Bearer"
@@ -196,8 +190,8 @@ def test_unknown_user_takes_about_as_long_as_a_wrong_password(
 
 
 def test_login_validates_only_the_shape(client: TestClient) -> None:
-    _problem(client.post(LOGIN, json={"username": "someone"}), 422, "validation_error")
-    _problem(client.post(LOGIN, json={"username": "", "password": "x"}), 422, "validation_error")
+    assert_problem(client.post(LOGIN, json={"username": "someone"}), 422, "validation_error")
+    assert_problem(client.post(LOGIN, json={"username": "", "password": "x"}), 422, "validation_error")
 
 
 # --- tokens and logout ---------------------------------------------------------------------------
@@ -263,9 +257,11 @@ def test_login_and_register_are_rate_limited_per_address(make_app: Callable[...,
     limited = make_app(rate_limit_enabled=True, rate_limit_login="2/minute", rate_limit_register="1/hour")
     with TestClient(limited) as c:
         for _ in range(2):
-            _problem(c.post(LOGIN, json={"username": _name(), "password": "whatever123"}), 401, "invalid_credentials")
+            assert_problem(
+                c.post(LOGIN, json={"username": _name(), "password": "whatever123"}), 401, "invalid_credentials"
+            )
         r = c.post(LOGIN, json={"username": _name(), "password": "whatever123"})
-        _problem(r, 429, "rate_limited")
+        assert_problem(r, 429, "rate_limited")
         assert int(r.headers["retry-after"]) >= 1
         assert _register(c).status_code == 201
-        _problem(_register(c), 429, "rate_limited")
+        assert_problem(_register(c), 429, "rate_limited")
