@@ -5,7 +5,6 @@ Tag SQL lives in :mod:`.tag_repository`. Reads are batched (``ids -> mapping``);
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -30,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from hearth_identity import ConnectionStatus
+from hearth_platform.database import advisory_lock_key
 
 from .models import (
     CANCELLED,
@@ -71,8 +71,7 @@ def ordered(a: int, b: int) -> tuple[int, int]:
 def pair_lock_key(a: int, b: int) -> int:
     """A stable signed 64-bit advisory-lock key for the unordered pair {a, b}."""
     lo, hi = ordered(a, b)
-    digest = hashlib.blake2b(f"hearth.connections.pair:{lo}:{hi}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return advisory_lock_key(f"hearth.connections.pair:{lo}:{hi}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import select
@@ -63,6 +64,12 @@ def count_statements() -> Iterator[StatementCounter]:
         yield counter
     finally:
         current_statement_counter.reset(token)
+
+
+def advisory_lock_key(name: str) -> int:
+    """A stable signed 64-bit key for ``pg_advisory_xact_lock`` naming ``name`` (e.g. ``"hearth.timeline:42"``)."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def normalize_url(url: str | URL) -> URL:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +31,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph
+from hearth_platform.database import advisory_lock_key
 
 from .models import AUDIENCE_CONNECTIONS, HomeTimeline, Post, PostAudienceTag, TimelineHorizon
 from .repository import PostRow, PostsRepository
@@ -40,8 +40,7 @@ Key = tuple[datetime, int]
 
 
 def _lock_key(user_id: int) -> int:
-    digest = hashlib.blake2b(f"hearth.timeline:{user_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return advisory_lock_key(f"hearth.timeline:{user_id}")
 
 
 @dataclass(frozen=True, slots=True)

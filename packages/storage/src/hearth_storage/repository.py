@@ -42,18 +42,14 @@ class MediaRepository:
             return None
         return self.session.get(MediaObject, media_id)
 
-    def by_ids(
-        self, media_ids: Collection[int], *, owner_id: int | None = None, ready_only: bool = False
-    ) -> list[MediaObject]:
+    def owned(self, owner_id: int, media_ids: Collection[int]) -> list[MediaObject]:
+        """``owner_id``'s media among ``media_ids``, as objects (pending ones may be confirmed in place)."""
         ids = valid_ids(media_ids)
         if not ids:
             return []
-        stmt = select(MediaObject).where(MediaObject.id.in_(ids))
-        if owner_id is not None:
-            stmt = stmt.where(MediaObject.owner_id == owner_id)
-        if ready_only:
-            stmt = stmt.where(MediaObject.status == MEDIA_READY)
-        return list(self.session.scalars(stmt))
+        return list(
+            self.session.scalars(select(MediaObject).where(MediaObject.id.in_(ids), MediaObject.owner_id == owner_id))
+        )
 
     def rows(self, media_ids: Collection[int], *, ready_only: bool = False) -> list[MediaRow]:
         """Plain rows of the media among ``media_ids`` (one statement; ids that cannot exist are left out)."""

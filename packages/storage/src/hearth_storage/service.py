@@ -136,7 +136,7 @@ class MediaService:
 
         Pending ones are confirmed first (ready once the object is stored with the declared size).
         """
-        rows = self.repo.by_ids(media_ids, owner_id=owner_id)
+        rows = self.repo.owned(owner_id, media_ids)
         self._confirm(rows)
         return self._views(rows)
 
@@ -149,7 +149,7 @@ class MediaService:
 
     def is_owned_ready(self, owner_id: int, media_id: int) -> bool:
         """Whether ``media_id`` is ``owner_id``'s and uploaded (confirming it when still pending)."""
-        rows = self.repo.by_ids([media_id], owner_id=owner_id)
+        rows = self.repo.owned(owner_id, [media_id])
         self._confirm(rows)
         return bool(rows) and rows[0].status == MEDIA_READY
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph, TagNotFound
@@ -44,11 +43,8 @@ class FeedService:
         started = time.perf_counter()
         kind = f"feed:{viewer_id}:{tag_id or 0}"
         after = page.keyset(kind)
-        by_tag: list[ColumnElement[bool]] = []
-        if tag_id is not None:
-            if not self.graph.owned_tag_ids(viewer_id, [tag_id]):
-                raise TagNotFound(tag_id)
-            by_tag.append(PostTable.author_id.in_(self.graph.tag_member_ids_select(viewer_id, tag_id)))
+        if tag_id is not None and not self.graph.owned_tag_ids(viewer_id, [tag_id]):
+            raise TagNotFound(tag_id)
         # the home timeline first: its cost is the page's, whatever the viewer's connections
         timeline = self.timelines.page(viewer_id, tag_id, after, page.limit + 1)
         rows = timeline.rows
@@ -57,7 +53,9 @@ class FeedService:
             # the timeline was cut: below its horizon, the read-time query finds the rest of the page
             below = horizon if after is None or after > horizon else after
             authors = [*self.repo.connected_ids(viewer_id), viewer_id]
-            where = [*by_tag, self.repo.visible_among_authors(viewer_id, authors)]
+            where = [self.repo.visible_among_authors(viewer_id, authors)]
+            if tag_id is not None:
+                where.append(PostTable.author_id.in_(self.graph.tag_member_ids_select(viewer_id, tag_id)))
             rows += self.repo.page(viewer_id, where, below, page.limit + 1 - len(rows))
         result = self._page(rows, page, kind, viewer_id)
         app_metrics().feed_build_seconds.labels(kind="feed").observe(time.perf_counter() - started)
