@@ -94,12 +94,14 @@ def _explain_issued(app: FastAPI, client: TestClient, url: str, headers: dict[st
         if re.search(rf"\bFROM {table}\b", statement):
             captured.append((statement, parameters))
 
-    engine = app.state.database.engine
-    event.listen(engine, "before_cursor_execute", grab)
+    engines = app.state.database.engines
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", grab)
     try:
         r = client.get(url, headers=headers)
     finally:
-        event.remove(engine, "before_cursor_execute", grab)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", grab)
     assert r.status_code == 200, r.text
     assert captured, f"no statement read {table}"
     statement, params = captured[-1]

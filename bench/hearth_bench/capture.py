@@ -25,13 +25,14 @@ def capture(run: Run, requests: Sequence[tuple[str, str, str]]) -> dict[str, Cap
     out: dict[str, Capture] = {}
     with TestClient(app) as client, psycopg.connect(run.dsn) as mconn:
         mog = psycopg.ClientCursor(mconn)
-        engine = app.state.database.engine
+        engines = app.state.database.engines
         captured: list[tuple[str, Any]] = []
 
         def grab(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
             captured.append((statement, parameters))
 
-        event.listen(engine, "before_cursor_execute", grab)
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", grab)
         try:
             for name, path, token in requests:
                 captured.clear()
@@ -42,5 +43,6 @@ def capture(run: Run, requests: Sequence[tuple[str, str, str]]) -> dict[str, Cap
                     "statements": [mog.mogrify(s, p) for s, p in captured],
                 }
         finally:
-            event.remove(engine, "before_cursor_execute", grab)
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", grab)
     return out

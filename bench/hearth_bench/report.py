@@ -101,7 +101,7 @@ def _limits(rep: dict[str, Any]) -> list[str]:
         per = db.get("cpu_ms_per_request", {})
         out.append(
             f"| (a) database alone: pgbench over {db['scripts']} captured feed requests "
-            f"({db['statements_per_script']:.0f} statements + ping, BEGIN, COMMIT) | {db['tps']:.0f} | "
+            f"({db['statements_per_script']:.0f} statements, autocommit) | {db['tps']:.0f} | "
             f"{db['p50_ms']} | {db['p99_ms']} | - / {_fmt(per.get('postgres'))} | "
             f"{_fmt(ratio(feed.get('rps'), db.get('tps')))} |"
         )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import Depends, Query, status
 
 from hearth_identity import PublicUser, UserSummary
 from hearth_platform.ids import PathId
 from hearth_platform.pagination import Page, Pagination
 from hearth_platform.ratelimit import WriteLimit
+from hearth_platform.routing import Router
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
@@ -21,7 +22,7 @@ Blocks = Annotated[BlocksService, Depends(provide(BlocksService))]
 Tags = Annotated[TagsService, Depends(provide(TagsService))]
 Profiles = Annotated[ProfilesService, Depends(provide(ProfilesService))]
 
-router = APIRouter()
+router = Router()
 
 _NO_CONTENT = status.HTTP_204_NO_CONTENT
 _AUTH = (401, "Missing, invalid, expired or revoked bearer token")

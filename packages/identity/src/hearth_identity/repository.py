@@ -6,11 +6,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import ARRAY, BigInteger, LargeBinary, any_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hearth_platform.ids import valid_id, valid_ids
+from hearth_platform.statements import CompiledRead
 
 from .models import AuthToken, User
 from .text import like_prefix
@@ -25,6 +26,13 @@ class UserRow:
     display_name: str
     avatar_media_id: int | None
     bio: str
+
+
+_USER_ROWS = CompiledRead(
+    lambda: select(User.id, User.username, User.display_name, User.avatar_media_id, User.bio).where(
+        User.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+    )
+)
 
 
 class DuplicateUser(Exception):
@@ -69,11 +77,7 @@ class UserRepository:
         ids = valid_ids(user_ids)
         if not ids:
             return {}
-        stmt = select(User.id, User.username, User.display_name, User.avatar_media_id, User.bio).where(User.id.in_(ids))
-        return {
-            r.id: UserRow(r.id, r.username, r.display_name, r.avatar_media_id, r.bio)
-            for r in self.session.execute(stmt)
-        }
+        return {r[0]: UserRow(*r) for r in _USER_ROWS.all(self.session, {"ids": list(ids)})}
 
     def existing_ids(self, user_ids: Collection[int]) -> set[int]:
         ids = valid_ids(user_ids)
@@ -93,6 +97,15 @@ class UserRepository:
             stmt = stmt.where(User.id.not_in(list(exclude)))
         stmt = stmt.order_by(User.username).limit(limit)
         return [UserRow(r.id, r.username, r.display_name, r.avatar_media_id, r.bio) for r in self.session.execute(stmt)]
+
+
+_LIVE_TOKEN = CompiledRead(
+    lambda: select(AuthToken.id, AuthToken.user_id).where(
+        AuthToken.token_hash == bindparam("hash", type_=LargeBinary),
+        AuthToken.revoked_at.is_(None),
+        AuthToken.expires_at > func.now(),
+    )
+)
 
 
 class TokenRepository:
@@ -118,10 +131,5 @@ class TokenRepository:
 
     def live(self, token_hash: bytes) -> tuple[int, int] | None:
         """``(token_id, user_id)`` of a token that exists, is not revoked and has not expired: one statement."""
-        stmt = select(AuthToken.id, AuthToken.user_id).where(
-            AuthToken.token_hash == token_hash,
-            AuthToken.revoked_at.is_(None),
-            AuthToken.expires_at > func.now(),
-        )
-        row = self.session.execute(stmt).one_or_none()
-        return None if row is None else (row.id, row.user_id)
+        rows = _LIVE_TOKEN.all(self.session, {"hash": token_hash})
+        return (rows[0][0], rows[0][1]) if rows else None

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import Depends, status
 
 from hearth_platform.ratelimit import limit_per_address
+from hearth_platform.routing import Router
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
 from .schemas import AuthSession, LoginRequest, Me, RegisterRequest, UpdateMeRequest
 from .service import AccountService, ProfileService
 
-router = APIRouter()
+router = Router()
 
 Accounts = Annotated[AccountService, Depends(provide(AccountService))]
 Profiles = Annotated[ProfileService, Depends(provide(ProfileService))]

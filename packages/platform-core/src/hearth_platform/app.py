@@ -130,11 +130,10 @@ def build_app(
     install_http(app, settings)
     app.include_router(health.router)  # first: a liveness probe is not matched against every API route
 
-    api = APIRouter(prefix="/api/v1")
+    # each package's router straight on the app: FastAPI walks every level of nested routers on every request
     for package in packages:
         for router in package.routers:
-            api.include_router(router)
-    app.include_router(api)
+            app.include_router(router, prefix="/api/v1")
     for package in packages:
         for router in package.root_routers:
             app.include_router(router)

@@ -162,7 +162,14 @@ class ConnectionLiveness:
 
 
 class Database:
-    """Owns the engine and hands out units of work. Built by the app's lifespan, never at import."""
+    """Owns the engines and hands out units of work. Built by the app's lifespan, never at import.
+
+    Two pools on the same server: ``engine`` for units of work that may write (one transaction each), and
+    ``read_engine`` for requests that only read (``GET``/``HEAD``). Its sessions run in autocommit (no
+    ``BEGIN``/``COMMIT`` round trips; under read committed each statement sees a fresh snapshot either
+    way) and are read-only at the server (``default_transaction_read_only``), so a read path that writes
+    fails loudly instead of half-writing. Ending such a session needs no round trip.
+    """
 
     def __init__(
         self,
@@ -174,19 +181,28 @@ class Database:
         idle_ping_after: float = 10.0,
     ):
         self.url = normalize_url(url)
-        self.engine: Engine = create_engine(
+        common: dict[str, Any] = {
+            "pool_size": pool_size,
+            "max_overflow": max_overflow,
+            "pool_pre_ping": False,  # ConnectionLiveness: a local check, a ping only when in doubt
+            "pool_timeout": 10,
+            "pool_recycle": 1800,
+            "echo": echo,
+        }
+        self.engine: Engine = create_engine(self.url, connect_args={"connect_timeout": 5}, **common)
+        self.read_engine: Engine = create_engine(
             self.url,
-            pool_size=pool_size,
-            max_overflow=max_overflow,
-            pool_pre_ping=False,  # ConnectionLiveness: a local check, a ping only when in doubt
-            pool_timeout=10,
-            pool_recycle=1800,
-            echo=echo,
-            connect_args={"connect_timeout": 5},
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": 5, "options": "-c default_transaction_read_only=on"},
+            **common,
         )
-        ConnectionLiveness(idle_ping_after).install(self.engine)
-        event.listen(self.engine, "before_cursor_execute", _count_statement)
+        self.engines = (self.engine, self.read_engine)
+        liveness = ConnectionLiveness(idle_ping_after)
+        for engine in self.engines:
+            liveness.install(engine)
+            event.listen(engine, "before_cursor_execute", _count_statement)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -209,7 +225,8 @@ class Database:
         return (time.perf_counter() - started) * 1000
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        for engine in self.engines:
+            engine.dispose()
 
 
 class EmbeddedPostgres:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from hearth_platform.ids import PathId, query_id
 from hearth_platform.pagination import Page, Pagination
 from hearth_platform.ratelimit import WriteLimit
+from hearth_platform.routing import Router
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 from hearth_storage import Media
@@ -17,12 +18,13 @@ from hearth_storage import Media
 from .schemas import Comment, CommentCreate, Digest, Post, PostCreate, PostUpdate
 from .service import FeedService, PostMediaAccess, PostsService
 
-router = APIRouter(tags=["posts"])
-media_router = APIRouter(tags=["media"])
+router = Router(tags=["posts"])
+media_router = Router(tags=["media"])
 
 Posts = Annotated[PostsService, Depends(provide(PostsService))]
 Feeds = Annotated[FeedService, Depends(provide(FeedService))]
-MediaAccess = Annotated[PostMediaAccess, Depends(provide(PostMediaAccess))]
+# a GET that may write: an upload found complete is recorded as ready
+MediaAccess = Annotated[PostMediaAccess, Depends(provide(PostMediaAccess, writes=True))]
 
 
 @router.post("/posts", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit])

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph
 from hearth_platform.database import advisory_lock_key
+from hearth_platform.statements import CompiledRead
 
 from .models import AUDIENCE_CONNECTIONS, HomeTimeline, Post, PostAudienceTag, TimelineHorizon
 from .repository import PostRow, PostsRepository
@@ -175,13 +176,12 @@ class TimelineRepository:
             params["tag"] = tag_id
         if after is not None:
             params["after_at"], params["after_id"] = after
-        result = self.session.execute(_page_statement(tag_id is not None, after is not None), params).all()
+        result = _PAGES[tag_id is not None, after is not None].all(self.session, params)
         first = result[0]
         cut = (first.h_at, first.h_id) if first.h_at is not None else None
         return TimelinePage([PostsRepository.to_post(r) for r in result if r.id is not None], cut)
 
 
-@functools.cache
 def _page_statement(by_tag: bool, after: bool) -> Select[Any]:
     """A timeline page, its rows probed for visibility (the cost follows the page, not the viewer's
     connections), with the horizon of the timeline. Built once per shape, with bound parameters (viewer,
@@ -223,6 +223,13 @@ def _page_statement(by_tag: bool, after: bool) -> Select[Any]:
         .outerjoin(page, true())
         .order_by(page.c.created_at.desc(), page.c.id.desc())
     )
+
+
+_PAGES = {
+    (by_tag, after): CompiledRead(functools.partial(_page_statement, by_tag, after))
+    for by_tag in (False, True)
+    for after in (False, True)
+}
 
 
 def author_posts(

@@ -6,10 +6,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ARRAY, BigInteger, Select, any_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from hearth_platform.ids import valid_id, valid_ids
+from hearth_platform.statements import CompiledRead
 
 from .models import MEDIA_PENDING, MEDIA_READY, MediaObject
 
@@ -23,6 +24,18 @@ class MediaRow:
     content_type: str
     size_bytes: int
     status: str
+
+
+def _media_rows(ready_only: bool) -> Select[int, str, str, int, str]:
+    m = MediaObject
+    stmt = select(m.id, m.key, m.content_type, m.size_bytes, m.status).where(
+        m.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+    )
+    return stmt.where(m.status == MEDIA_READY) if ready_only else stmt
+
+
+_MEDIA_ROWS = CompiledRead(lambda: _media_rows(False))
+_READY_MEDIA_ROWS = CompiledRead(lambda: _media_rows(True))
 
 
 class MediaRepository:
@@ -56,11 +69,8 @@ class MediaRepository:
         ids = valid_ids(media_ids)
         if not ids:
             return []
-        m = MediaObject
-        stmt = select(m.id, m.key, m.content_type, m.size_bytes, m.status).where(m.id.in_(ids))
-        if ready_only:
-            stmt = stmt.where(m.status == MEDIA_READY)
-        return [MediaRow(*r) for r in self.session.execute(stmt)]
+        read = _READY_MEDIA_ROWS if ready_only else _MEDIA_ROWS
+        return [MediaRow(*r) for r in read.all(self.session, {"ids": list(ids)})]
 
     def mark_ready(self, media: Sequence[MediaObject]) -> None:
         """One UPDATE for all of them; the loaded objects are updated in place (no reload)."""

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import Depends, status
 
 from hearth_platform.ratelimit import WriteLimit
+from hearth_platform.routing import Router
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
 from .schemas import MediaUpload, MediaUploadRequest
 from .service import MediaService
 
-router = APIRouter(tags=["media"])
+router = Router(tags=["media"])
 
 Service = Annotated[MediaService, Depends(provide(MediaService))]
 

@@ -132,7 +132,7 @@ def count_queries(app: FastAPI, client: TestClient) -> Callable[[], AbstractCont
     Counts every statement on the app's engine while the block runs; tests issue requests one at a
     time, so the count is exactly the request's (authentication included).
     """
-    return lambda: statements_on(app.state.database.engine)
+    return lambda: statements_on(*app.state.database.engines)
 
 
 # -- users (the app needs the identity routes; connect and make_tag the connections routes) --------------

@@ -23,19 +23,21 @@ class QueryCounter:
 
 
 @contextmanager
-def statements_on(engine: Engine) -> Iterator[QueryCounter]:
-    """Every statement issued on ``engine`` while the block runs (from any thread or connection)."""
+def statements_on(*engines: Engine) -> Iterator[QueryCounter]:
+    """Every statement issued on ``engines`` while the block runs (from any thread or connection)."""
     counter = QueryCounter()
 
     def _on(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         counter.count += 1
         counter.statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", _on)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", _on)
     try:
         yield counter
     finally:
-        event.remove(engine, "before_cursor_execute", _on)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", _on)
 
 
 @contextmanager

@@ -1,0 +1,41 @@
+"""Hot reads compiled once.
+
+A statement built with SQLAlchemy's expression language (so it follows the models) is rendered to the
+driver's SQL on its first run and executed as driver SQL from then on: no cache key, no parameter
+expansion, no ORM execute path per request. Parameters are bound by name (``bindparam``); a list of ids
+is one array parameter (``column == any_(bindparam("ids", type_=ARRAY(BigInteger)))``), so the SQL text
+is the same whatever the number of ids. Rows come back as the driver returns them (no type processing:
+use it for columns psycopg already returns as Python values). Statement counting and the pool's checks
+still apply: it runs on the session's connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+
+
+class CompiledRead:
+    """One read statement: built by ``build`` and compiled on first use, then run as driver SQL."""
+
+    __slots__ = ("_build", "_constants", "_sql")
+
+    def __init__(self, build: Callable[[], Executable]) -> None:
+        self._build = build
+        self._sql: str | None = None
+        self._constants: dict[str, Any] = {}
+
+    def all(self, session: Session, params: Mapping[str, Any]) -> Sequence[Row[*tuple[Any, ...]]]:
+        connection = session.connection()
+        if self._sql is None:
+            compiled = self._build().compile(dialect=connection.dialect)  # type: ignore[attr-defined]
+            if "POSTCOMPILE" in compiled.string:
+                raise ValueError("a compiled read takes a list as one array parameter, not an expanding IN")
+            # the values written into the statement (e.g. ``status == "ready"``) are parameters too
+            self._constants = {k: v for k, v in compiled.params.items() if v is not None}
+            self._sql = compiled.string
+        return connection.exec_driver_sql(self._sql, {**self._constants, **params}).all()
