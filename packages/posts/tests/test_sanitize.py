@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from hearth_posts.sanitize import sanitize_html
+from hearth_posts.sanitize import has_text, sanitize_html
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,38 @@ def test_concurrent_requests_never_get_each_others_text() -> None:
     for t in threads:
         t.join()
     assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("evil\u202egnp.exe", "evilgnp.exe"),  # right-to-left override
+        ("\u202dforced ltr\u202c", "forced ltr"),  # override and its pop
+        ("\u202aa\u202b b\u202c", "a b"),  # embeddings
+        ("\u2066x\u2067y\u2068z\u2069", "xyz"),  # isolates
+        ("\ufeffbom", "bom"),
+        ("a &#x202E; b &#X202e; c &#8238; d &#0008238;", "a  b  c  d"),  # as character references
+        ("&#x2&#x202E;02E;x", "x"),  # a reference cut out never leaves another behind
+        ("&#x0; &#1; &#x7f; n", "n"),  # control characters as references
+        ('<a href="https://e.example/&#x202E;p">l</a>', '<a href="https://e.example/p" rel="nofollow noopener">l</a>'),
+        ("marks stay: \u200f\u200e &#x200F; &#xE9;", "marks stay: \u200f\u200e &#x200F; &#xE9;"),
+    ],
+)
+def test_bidi_overrides_and_controls_go_raw_or_as_references(raw: str, expected: str) -> None:
+    assert sanitize_html(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "shows"),
+    [
+        ("\u200b\u200c\u200d", False),
+        ("<p>&#x200B;</p>", False),
+        ("&nbsp; \u3164 \u2800", False),
+        ("\u202e", False),
+        ("👍", True),
+        ("<b>ok</b>", True),
+        ("\u200bx", True),
+    ],
+)
+def test_a_body_must_show_some_text(body: str, shows: bool) -> None:
+    assert has_text(sanitize_html(body)) is shows

@@ -181,3 +181,49 @@ def test_tag_filter_on_the_feed_is_only_for_the_owner(
     assert theirs["id"] in ids and mine["id"] not in ids
     r = client.get("/api/v1/feed", params={"tag_id": w.tag_id}, headers=w.in_tag.headers)
     assert r.status_code == 404
+
+
+def _comment(client: TestClient, user: Any, post_id: int, body: str) -> int:
+    r = client.post(f"/api/v1/posts/{post_id}/comments", json={"body": body}, headers=user.headers)
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _comment_pages(client: TestClient, viewer: Any, post_id: int, limit: int) -> list[list[int]]:
+    pages, cursor = [], None
+    while True:
+        params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        r = client.get(f"/api/v1/posts/{post_id}/comments", params=params, headers=viewer.headers)
+        assert r.status_code == 200, r.text
+        pages.append([c["id"] for c in r.json()["items"]])
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+@pytest.mark.parametrize("who_blocks", ["commenter", "viewer"])
+def test_comments_of_a_blocked_or_blocking_user_are_left_out(
+    client: TestClient, world: World, make_user: Callable[..., Any], connect: Callable[..., None], who_blocks: str
+) -> None:
+    """Issue 12, item 5: two connections of the author, one blocks the other; under the author's post
+    neither sees the other's comments (API.md, comments list), and pages stay full."""
+    w = world
+    viewer, commenter = w.outside, make_user("c")
+    connect(w.author, commenter)
+    pid = w.conn_post["id"]
+    first = _comment(client, viewer, pid, "first")
+    theirs = [_comment(client, commenter, pid, f"theirs {i}") for i in range(3)]
+    last = _comment(client, viewer, pid, "last")
+    by_author = _comment(client, w.author, pid, "from the author")
+    blocker, blocked = (commenter, viewer) if who_blocks == "commenter" else (viewer, commenter)
+    assert client.post("/api/v1/blocks", json={"user_id": blocked.id}, headers=blocker.headers).status_code == 204
+
+    # one page, and page by page (a full page whenever more follow, no empty last page)
+    assert _comment_pages(client, viewer, pid, 100) == [[first, last, by_author]]
+    assert _comment_pages(client, viewer, pid, 1) == [[first], [last], [by_author]]
+    assert _comment_pages(client, commenter, pid, 100) == [[*theirs, by_author]]
+    # the author blocked no one: they see every comment
+    assert _comment_pages(client, w.author, pid, 100) == [[first, *theirs, last, by_author]]
+    # as their profile: a user who blocked the viewer does not exist for them
+    profile = client.get(f"/api/v1/users/{commenter.id}", headers=viewer.headers)
+    assert profile.status_code == (404 if who_blocks == "commenter" else 200)

@@ -257,6 +257,21 @@ class Repository:
             .exists()
         )
 
+    @staticmethod
+    def blocked_clause(user_id: IdValue, other: IdColumn) -> ColumnElement[bool]:
+        """``user_id`` blocked ``other`` or ``other`` blocked ``user_id``: two probes of the primary key."""
+        return (
+            select(literal(1))
+            .where(
+                or_(
+                    and_(Block.blocker_id == user_id, Block.blocked_id == other),
+                    and_(Block.blocker_id == other, Block.blocked_id == user_id),
+                )
+            )
+            .offset(0)  # a fence, as above
+            .exists()
+        )
+
     def connected_ids(self, user_id: int) -> set[int]:
         return set(self.session.execute(self.connected_ids_select(user_id)).scalars())
 

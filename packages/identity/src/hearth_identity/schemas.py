@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from hearth_platform.text import plain_text
+from hearth_platform.text import has_visible_text, plain_text
 
 from .text import USERNAME_PATTERN, has_surrogates, is_valid_email
 
@@ -87,6 +87,8 @@ def _plain(max_len: int, *, min_len: int, multiline: bool) -> Callable[[str], st
         value = plain_text(value, multiline=multiline)
         if len(value) < min_len:
             raise ValueError("must not be empty (after removing markup and control characters)")
+        if min_len and not has_visible_text(value):  # e.g. only zero-width spaces: a name nobody can see
+            raise ValueError("must have a visible character")
         if len(value) > max_len:
             raise ValueError(f"must be at most {max_len} characters")
         return value

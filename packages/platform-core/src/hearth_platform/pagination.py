@@ -1,4 +1,4 @@
-"""Keyset pagination: opaque, tamper-evident cursors and the ``Pagination`` dependency."""
+"""Keyset pagination: opaque, tamper-evident cursors bound to the caller and the list, and ``Pagination``."""
 
 from __future__ import annotations
 
@@ -7,24 +7,34 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, Generic, NoReturn, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
 from .errors import InvalidCursor
+from .security import CurrentUser
 
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_CURSOR_CHARS = 512
+"""Longer than any cursor we hand out: a longer one is refused (``invalid_cursor``) before it is decoded."""
+
+Shape = tuple[type, ...]
+"""The types of a cursor's values, in order: ``datetime`` (aware, read back in UTC), ``int`` (a bigint),
+``str``. A cursor holding anything else is refused at decode, before a value reaches a query."""
+KEYSET: Shape = (datetime, int)
+_BIGINT = (-(2**63), 2**63 - 1)
 
 
 class CursorCodec:
     """Signs cursors with the app's secret so a client can neither forge nor reuse one elsewhere.
 
-    A cursor is bound to a *kind* (e.g. ``feed:42``), so a cursor from one list is refused by another.
+    A cursor is bound to a *kind* (see :func:`cursor_kind`), so a cursor from one list, or issued to
+    another caller, is refused by every other.
     """
 
     def __init__(self, secret: str) -> None:
@@ -39,7 +49,10 @@ class CursorCodec:
         body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
         return f"{body}.{self._sign(kind, payload)}"
 
-    def decode(self, kind: str, cursor: str) -> list[Any]:
+    def decode(self, kind: str, cursor: str, shape: Shape) -> list[Any]:
+        """The values of a cursor signed for ``kind``, checked against ``shape``; else :class:`InvalidCursor`."""
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise InvalidCursor()
         try:
             body, mac = cursor.split(".", 1)
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
@@ -50,11 +63,13 @@ class CursorCodec:
             raise InvalidCursor()
         try:
             values = json.loads(payload)
-            if not isinstance(values, list):
-                raise TypeError("a cursor holds a list")
-            return [_decode_value(v) for v in values]
-        except (ValueError, TypeError, KeyError) as exc:
+        except ValueError as exc:
             raise InvalidCursor() from exc
+        # a signature only says who wrote the payload: its shape is checked too (an older release, or a
+        # leaked key, must never get a value the query cannot take to the database)
+        if not isinstance(values, list) or len(values) != len(shape):
+            raise InvalidCursor()
+        return [_decode_value(v, t) for v, t in zip(values, shape, strict=True)]
 
 
 def _encode_value(v: Any) -> Any:
@@ -63,59 +78,78 @@ def _encode_value(v: Any) -> Any:
     return v
 
 
-def _decode_value(v: Any) -> Any:
-    if isinstance(v, dict):
-        return datetime.fromisoformat(v["t"])
-    return v
+def _decode_value(v: Any, t: type) -> Any:
+    if t is datetime:
+        if isinstance(v, dict) and v.keys() == {"t"} and isinstance(v["t"], str):
+            try:
+                when = datetime.fromisoformat(v["t"])
+                if when.tzinfo is not None:
+                    return when.astimezone(UTC)  # OverflowError at the ends of the calendar
+            except (ValueError, OverflowError):
+                pass
+    elif t is int:
+        if type(v) is int and _BIGINT[0] <= v <= _BIGINT[1]:  # not a bool
+            return v
+    elif t is str:
+        if isinstance(v, str) and not any(ch == "\x00" or "\ud800" <= ch <= "\udfff" for ch in v):
+            return v  # PostgreSQL takes neither NUL nor a lone surrogate
+    else:
+        raise TypeError(f"a cursor holds datetime, int or str values, not {t.__name__}")
+    raise InvalidCursor()
+
+
+def cursor_kind(caller_id: int, path: str, kind: str) -> str:
+    """What a cursor is signed for: the caller, the list's URL path and the list's own kind (which names
+    its shape and the query parameters that choose it, e.g. ``f"feed:{tag_id}"``)."""
+    return f"{caller_id}:{path}:{kind}"
 
 
 @dataclass(slots=True)
 class PageRequest:
-    """A page asked for: ``limit`` items after ``cursor`` (opaque until decoded for one kind)."""
+    """A page asked for: ``limit`` items after ``cursor`` (opaque until decoded for one kind), by the caller
+    ``caller_id`` on the list at ``path``: every cursor it reads or writes is bound to both."""
 
     limit: int
     cursor: str | None
     codec: CursorCodec
+    caller_id: int
+    path: str
 
-    def after(self, kind: str) -> list[Any] | None:
-        """The keyset values the page starts after, or ``None`` for the first page."""
+    def after(self, kind: str, shape: Shape) -> list[Any] | None:
+        """The values of ``shape`` the page starts after, or ``None`` for the first page."""
         if self.cursor is None:
             return None
-        return self.codec.decode(kind, self.cursor)
+        return self.codec.decode(cursor_kind(self.caller_id, self.path, kind), self.cursor, shape)
 
     def keyset(self, kind: str) -> tuple[datetime, int] | None:
-        """The ``(timestamp, id)`` a newest- or oldest-first page starts after; any other shape is refused."""
-        values = self.after(kind)
-        if values is None:
-            return None
-        if (
-            len(values) != 2
-            or not isinstance(values[0], datetime)
-            or values[0].tzinfo is None
-            or not isinstance(values[1], int)
-            or isinstance(values[1], bool)
-        ):
-            self.reject_cursor()
-        return values[0], values[1]
-
-    @staticmethod
-    def reject_cursor() -> NoReturn:
-        """A cursor that is signed for this list but holds values of another shape."""
-        raise InvalidCursor()
+        """The ``(timestamp, id)`` a newest- or oldest-first page starts after."""
+        values = self.after(kind, KEYSET)
+        return None if values is None else (values[0], values[1])
 
     def next_cursor(self, kind: str, values: list[Any] | None) -> str | None:
-        return None if values is None else self.codec.encode(kind, values)
+        if values is None:
+            return None
+        return self.codec.encode(cursor_kind(self.caller_id, self.path, kind), values)
 
 
 async def _page_request(  # async: no I/O, so no thread hop
     request: Request,
+    caller: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1-100).")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=512, description="Opaque cursor from a previous page.")] = None,
+    # no max_length: an overlong cursor is an invalid cursor (422 invalid_cursor), not a validation error
+    cursor: Annotated[str | None, Query(description="Opaque cursor from a previous page of this list.")] = None,
 ) -> PageRequest:
-    return PageRequest(limit=limit, cursor=cursor or None, codec=request.app.state.cursor_codec)
+    return PageRequest(
+        limit=limit,
+        cursor=cursor or None,
+        codec=request.app.state.cursor_codec,
+        caller_id=caller.user_id,
+        path=request.url.path,
+    )
 
 
 Pagination = Annotated[PageRequest, Depends(_page_request)]
+"""``limit`` and ``cursor`` of a list route; it needs the caller (``CurrentUser``), to bind cursors to them."""
 
 
 class Page(BaseModel, Generic[T]):

@@ -289,9 +289,13 @@ class PostsRepository:
     def comments_page(
         self, viewer_id: int, post_id: int, after: tuple[datetime, int] | None, limit: int
     ) -> list[CommentRow] | None:
-        """A page of a visible post's comments, oldest first; ``None`` when the post is not visible.
-        One statement: the visibility check and the page together."""
-        conds: list[ColumnElement[bool]] = [Comment.post_id == Post.id]
+        """A page of a visible post's comments, oldest first, without those of a user who blocked the viewer
+        or whom the viewer blocked; ``None`` when the post is not visible. One statement: the visibility
+        check and the page together (the block is a probe per comment, before the limit: pages stay full)."""
+        conds: list[ColumnElement[bool]] = [
+            Comment.post_id == Post.id,
+            ~ConnectionGraph.blocked_clause(viewer_id, Comment.author_id),
+        ]
         if after is not None:
             conds.append(tuple_(Comment.created_at, Comment.id) > tuple_(literal(after[0]), literal(after[1])))
         page = (

@@ -87,6 +87,11 @@ class ConnectionGraph:
         return Repository.connected_clause(user_id, other)
 
     @staticmethod
+    def blocked_clause(user_id: IdValue, other: IdColumn) -> ColumnElement[bool]:
+        """Either of ``user_id`` and the user in column ``other`` blocked the other (a per-row probe)."""
+        return Repository.blocked_clause(user_id, other)
+
+    @staticmethod
     def member_clause(tag_id: IdColumn, viewer_id: IdValue) -> ColumnElement[bool]:
         """``viewer_id`` is in the tag in column ``tag_id`` (a per-row probe)."""
         return TagRepository.member_clause(tag_id, viewer_id)

@@ -30,9 +30,7 @@ class ProfilesService:
         """Users whose username or display name starts with ``q``, by username, minus those who blocked the
         viewer. Keyset-paginated on the (unique) username; the cursor is bound to the viewer and the query."""
         kind = f"users:{viewer_id}:{q.strip().lower()}"
-        after = page.after(kind)
-        if after is not None and (len(after) != 1 or not isinstance(after[0], str)):
-            page.reject_cursor()
+        after = page.after(kind, (str,))
         found = self._users.search(
             q,
             after=after[0] if after else None,
