@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    DateTime,
+    Integer,
     Row,
+    Select,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -24,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph
+from hearth_platform.statements import CompiledRead
 
 from .models import AUDIENCE_CONNECTIONS, Comment, Post, PostAudienceTag, PostMedia
 
@@ -292,26 +299,10 @@ class PostsRepository:
         """A page of a visible post's comments, oldest first, without those of a user who blocked the viewer
         or whom the viewer blocked; ``None`` when the post is not visible. One statement: the visibility
         check and the page together (the block is a probe per comment, before the limit: pages stay full)."""
-        conds: list[ColumnElement[bool]] = [
-            Comment.post_id == Post.id,
-            ~ConnectionGraph.blocked_clause(viewer_id, Comment.author_id),
-        ]
+        params: dict[str, Any] = {"viewer": viewer_id, "post": post_id, "limit": limit}
         if after is not None:
-            conds.append(tuple_(Comment.created_at, Comment.id) > tuple_(literal(after[0]), literal(after[1])))
-        page = (
-            select(Comment.id, Comment.author_id, Comment.body, Comment.created_at)
-            .where(*conds)
-            .order_by(Comment.created_at, Comment.id)
-            .limit(limit)
-            .lateral("page")
-        )
-        rows = self.session.execute(
-            select(Post.id.label("pid"), page.c.id, page.c.author_id, page.c.body, page.c.created_at)
-            .select_from(Post)
-            .outerjoin(page, true())
-            .where(Post.id == post_id, self.visible_to(viewer_id))
-            .order_by(page.c.created_at, page.c.id)
-        ).all()
+            params["after_at"], params["after_id"] = after
+        rows = _COMMENT_PAGES[after is not None].all(self.session, params)
         if not rows:
             return None
         return [CommentRow(r.id, r.pid, r.author_id, r.body, r.created_at) for r in rows if r.id is not None]
@@ -362,3 +353,34 @@ class PostsRepository:
             .distinct()
         )
         return set(rows)
+
+
+def _comments_page(after: bool) -> Select[Any]:
+    """A visible post's comments page in one statement, built once per shape (see ``comments_page``)."""
+    viewer = bindparam("viewer", type_=BigInteger)
+    conds: list[ColumnElement[bool]] = [
+        Comment.post_id == Post.id,
+        ~ConnectionGraph.blocked_clause(viewer, Comment.author_id),
+    ]
+    if after:
+        after_key = tuple_(
+            bindparam("after_at", type_=DateTime(timezone=True)), bindparam("after_id", type_=BigInteger)
+        )
+        conds.append(tuple_(Comment.created_at, Comment.id) > after_key)
+    page = (
+        select(Comment.id, Comment.author_id, Comment.body, Comment.created_at)
+        .where(*conds)
+        .order_by(Comment.created_at, Comment.id)
+        .limit(bindparam("limit", type_=Integer))
+        .lateral("page")
+    )
+    return (
+        select(Post.id.label("pid"), page.c.id, page.c.author_id, page.c.body, page.c.created_at)
+        .select_from(Post)
+        .outerjoin(page, true())
+        .where(Post.id == bindparam("post", type_=BigInteger), PostsRepository.visible_to(viewer))
+        .order_by(page.c.created_at, page.c.id)
+    )
+
+
+_COMMENT_PAGES = {after: CompiledRead(functools.partial(_comments_page, after)) for after in (False, True)}
