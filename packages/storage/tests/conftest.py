@@ -50,7 +50,7 @@ def _owner_router() -> APIRouter:
     def get_own_media(
         media_id: PathId, user: CurrentUser, media: Annotated[MediaService, Depends(provide(MediaService, writes=True))]
     ) -> Media:
-        return media.get_media(user.user_id, media_id, may_see=lambda _: False)
+        return media.get_media(user.user_id, media_id)
 
     return router
 

@@ -128,6 +128,26 @@ def test_refused_upload_leaves_nothing(
     assert r.json()["status"] == "pending"
 
 
+def test_an_upload_url_writes_once(client: TestClient, announce: Callable[..., dict[str, Any]]) -> None:
+    created = announce()
+    url = _relative(created["upload"]["url"])
+    assert _put(client, url, b"0123456789").status_code == 200
+    assert "once" in _problem(_put(client, url, b"9876543210"), code="conflict", status=409)
+    assert client.get(_relative(_ready_url(client, created))).content == b"0123456789"
+
+
+def test_delete_removes_the_file(
+    client: TestClient, announce: Callable[..., dict[str, Any]], base_settings: Settings
+) -> None:
+    created = announce()
+    assert _put(client, _relative(created["upload"]["url"]), b"0123456789").status_code == 200
+    url = _ready_url(client, created)
+    key = urlsplit(url).path.removeprefix("/files/")
+    LocalBackend(base_settings).delete([key, f"u1/{secrets.token_urlsafe(24)}"])  # an unknown key is no error
+    _problem(client.get(_relative(url)), code="not_found", status=404)
+    assert not list((base_settings.media_dir / key.split("/")[0]).glob(f"{key.split('/')[1]}*"))
+
+
 def test_unsigned_or_malformed_urls_are_refused(client: TestClient, announce: Callable[..., dict[str, Any]]) -> None:
     url = announce()["upload"]["url"]
     path = urlsplit(url).path

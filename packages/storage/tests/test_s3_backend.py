@@ -44,10 +44,12 @@ def test_upload_through_presigned_put_then_download(backend: S3Backend) -> None:
 
     r = httpx.request(ticket.method, ticket.url, content=body, headers=ticket.headers, timeout=10)
     assert r.status_code == 200, r.text
+    assert backend.head(key) is None  # the upload URL never writes the object viewers download ...
+    assert backend.finish_upload(key, len(body))  # ... finishing the upload puts it there
     assert backend.head(key) == len(body)
 
     url, expires_at = backend.presign_download(key)
-    assert (expires_at - datetime.now(UTC)).total_seconds() > 3000  # the default hour, give or take
+    assert 250 < (expires_at - datetime.now(UTC)).total_seconds() <= 300  # the default 5 minutes
     got = httpx.get(url, timeout=10)
     assert got.status_code == 200
     assert got.content == body
@@ -59,7 +61,7 @@ def test_wrong_content_type_is_refused(backend: S3Backend) -> None:
     ticket = backend.create_upload(key, "image/png", 5)
     r = _put(ticket.url, b"hello", "image/gif")
     assert r.status_code == 403
-    assert backend.head(key) is None
+    assert not backend.finish_upload(key, 5)
 
 
 @pytest.mark.parametrize("body", [b"hello!", b"hell"], ids=["longer", "shorter"])
@@ -68,7 +70,7 @@ def test_wrong_length_is_refused(backend: S3Backend, body: bytes) -> None:
     ticket = backend.create_upload(key, "image/jpeg", 5)
     r = _put(ticket.url, body, "image/jpeg")
     assert r.status_code == 403
-    assert backend.head(key) is None
+    assert not backend.finish_upload(key, 5)
 
 
 def test_expired_upload_url_is_refused(settings: Settings) -> None:
@@ -78,12 +80,13 @@ def test_expired_upload_url_is_refused(settings: Settings) -> None:
     time.sleep(2.5)
     r = _put(ticket.url, b"hello", "image/webp")
     assert r.status_code == 403
-    assert backend.head(key) is None
+    assert not backend.finish_upload(key, 5)
 
 
 def test_expired_download_url_is_refused(settings: Settings, backend: S3Backend) -> None:
     key = _key()
     assert _put(backend.create_upload(key, "video/mp4", 3).url, b"mp4", "video/mp4").status_code == 200
+    assert backend.finish_upload(key, 3)
     short = S3Backend(settings, download_ttl=1)
     url, _ = short.presign_download(key)
     time.sleep(2.5)
@@ -93,9 +96,35 @@ def test_expired_download_url_is_refused(settings: Settings, backend: S3Backend)
 def test_download_url_is_bound_to_its_key(backend: S3Backend) -> None:
     key = _key()
     assert _put(backend.create_upload(key, "image/gif", 3).url, b"gif", "image/gif").status_code == 200
+    assert backend.finish_upload(key, 3)
     url, _ = backend.presign_download(key)
     other = url.replace(key, _key())
     assert httpx.get(other, timeout=10).status_code == 403
+
+
+def test_a_replayed_upload_url_changes_nothing_once_finished(backend: S3Backend) -> None:
+    key = _key()
+    ticket = backend.create_upload(key, "image/png", 5)
+    assert _put(ticket.url, b"first", "image/png").status_code == 200
+    assert not backend.finish_upload(key, 6)  # not the declared size: nothing is fixed
+    assert backend.head(key) is None
+    assert backend.finish_upload(key, 5)
+    assert backend.finish_upload(key, 5)  # again (a rolled-back attempt): still the same object
+    url, _ = backend.presign_download(key)
+    assert _put(ticket.url, b"other", "image/png").status_code == 200  # the store takes it, but ...
+    got = httpx.get(url, timeout=10)
+    assert (got.content, got.headers["content-type"]) == (b"first", "image/png")  # ... viewers never see it
+
+
+def test_delete_removes_the_object_and_any_upload_left(backend: S3Backend) -> None:
+    key = _key()
+    ticket = backend.create_upload(key, "image/png", 5)
+    assert _put(ticket.url, b"first", "image/png").status_code == 200
+    assert backend.finish_upload(key, 5)
+    assert _put(ticket.url, b"again", "image/png").status_code == 200  # a leftover under incoming/
+    backend.delete([key, _key()])  # an unknown key is no error
+    assert backend.head(key) is None
+    assert not backend.finish_upload(key, 5)
 
 
 def test_health_check(backend: S3Backend, settings: Settings) -> None:

@@ -97,6 +97,9 @@ _CONTRACT: dict[tuple[str, str], dict[int, tuple[str, tuple[str, ...]]]] = {
         403: ("Visible, but the caller wrote neither the comment nor the post (`forbidden`)", ())
     },
     ("get", "/api/v1/feed"): {404: ("`tag_id` is not one of the caller's tags", ())},
+    ("post", "/api/v1/media"): {
+        413: ("Over the body limit, or `quota_exceeded`: over the caller's media storage quota", ("quota_exceeded",))
+    },
 }
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

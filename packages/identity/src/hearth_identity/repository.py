@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ARRAY, BigInteger, LargeBinary, any_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, LargeBinary, any_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,6 +78,11 @@ class UserRepository:
         if not ids:
             return {}
         return {r[0]: UserRow(*r) for r in _USER_ROWS.all(self.session, {"ids": list(ids)})}
+
+    @staticmethod
+    def avatar_clause(media_id: ColumnElement[int], owner_id: ColumnElement[int]) -> ColumnElement[bool]:
+        """The media in column ``media_id`` is the current avatar of the user in column ``owner_id``."""
+        return select(User.id).where(User.id == owner_id, User.avatar_media_id == media_id).exists()
 
     def existing_ids(self, user_ids: Collection[int]) -> set[int]:
         ids = valid_ids(user_ids)

@@ -25,5 +25,7 @@ def install_http(app: FastAPI, settings: Settings, *, http_metrics: bool = True)
         PlatformMiddleware,
         max_bytes=settings.max_body_bytes,
         prefix_limits={"/files/": max(settings.media_max_bytes, settings.max_body_bytes)},
+        # signed uploads: the signature and size are checked before a byte is read, then the body streams
+        streamed_prefixes=("/files/",),
         http_metrics=metrics,
     )

@@ -132,7 +132,9 @@ class PlatformMiddleware:
       never read past the limit; the bytes read are then handed to the app unchanged. An HTTP/1 request
       with neither header has no body (RFC 9112 §6.3) and is not touched; a declared length the server
       cannot vouch for (not HTTP/1) is also counted as it streams. ``prefix_limits`` gives other limits
-      to paths that take larger bodies (the local storage backend's signed uploads).
+      to paths that take larger bodies (the local storage backend's signed uploads); under
+      ``streamed_prefixes`` a body of unknown length is not read up front but handed to the route as it
+      arrives: those routes check the request before reading a byte and bound what they read themselves.
     - **Security headers** suited to a JSON API; responses to authenticated requests and every ``/api/``
       response get ``Cache-Control: no-store``. The docs page gets the only CSP that lets anything run:
       its scripts and styles from the CDN and its inline script by hash (no ``'unsafe-inline'``), read
@@ -158,12 +160,14 @@ class PlatformMiddleware:
         *,
         max_bytes: int,
         prefix_limits: Mapping[str, int] | None = None,
+        streamed_prefixes: Iterable[str] = (),
         http_metrics: HttpMetrics | None = None,
         unmeasured: Iterable[str] = OPERATIONS_ROUTES,
     ) -> None:
         self.app = app
         self.default_max_bytes = max_bytes
         self.prefix_limits = tuple((prefix_limits or {}).items())
+        self.streamed_prefixes = tuple(streamed_prefixes)
         self.http_metrics = http_metrics
         self.unmeasured = frozenset(unmeasured)
         self.templates = RouteTemplates()
@@ -254,12 +258,13 @@ class PlatformMiddleware:
                 if length > limit:  # refused before anything is read
                     await _refuse(scope, downstream, limit)
                     return
-                if chunked or length < 0:  # of unknown length: read up front, at most the limit
-                    buffered = await _read_bounded(receive, limit)
-                    if buffered is None:
-                        await _refuse(scope, downstream, limit)
-                        return
-                    upstream = _replay(buffered, receive)
+                if chunked or length < 0:  # of unknown length: read up front, at most the limit ...
+                    if not path.startswith(self.streamed_prefixes):  # ... unless the route bounds it itself
+                        buffered = await _read_bounded(receive, limit)
+                        if buffered is None:
+                            await _refuse(scope, downstream, limit)
+                            return
+                        upstream = _replay(buffered, receive)
                 elif not http1:  # an HTTP/1 server delivers exactly the declared length; count others
                     upstream = _counted(receive, limit)
             try:

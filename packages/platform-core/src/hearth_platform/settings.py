@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
-    media_url_ttl_seconds: int = Field(default=3600, ge=60)
+    # How long a download URL works: the longest a viewer who lost access to a post can still fetch its media.
+    media_url_ttl_seconds: int = Field(default=300, ge=60)
     public_base_url: str = "http://127.0.0.1:8000"
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
@@ -59,6 +60,11 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
+
+    # Media quotas: what one user's media (uploaded or announced) may add up to, and how long a media never
+    # attached to a post or avatar is kept before it is erased.
+    media_quota_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
+    media_unattached_ttl_seconds: int = Field(default=24 * 3600, ge=60)
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:

@@ -343,16 +343,21 @@ class PostsRepository:
 
     # -- media access by post (GET /media/{id}) ------------------------------------------------------
 
-    def visible_media_ids(self, viewer_id: int, media_ids: Collection[int]) -> set[int]:
-        if not media_ids:
-            return set()
-        rows = self.session.scalars(
-            select(PostMedia.media_id)
+    @staticmethod
+    def carried_by_a_post(media_id: ColumnElement[int]) -> ColumnElement[bool]:
+        """Some post carries the media in column ``media_id`` (a per-row probe)."""
+        return select(PostMedia.post_id).where(PostMedia.media_id == media_id).exists()
+
+    @staticmethod
+    def carried_by_visible_post(viewer_id: int, media_id: ColumnElement[int]) -> ColumnElement[bool]:
+        """A post the viewer can see carries the media in column ``media_id`` (a per-row probe, for storage's
+        statement that reads the media)."""
+        return (
+            select(PostMedia.post_id)
             .join(Post, Post.id == PostMedia.post_id)
-            .where(PostMedia.media_id.in_(list(media_ids)), self.visible_to(viewer_id))
-            .distinct()
+            .where(PostMedia.media_id == media_id, PostsRepository.visible_to(viewer_id))
+            .exists()
         )
-        return set(rows)
 
 
 def _comments_page(after: bool) -> Select[Any]:

@@ -109,5 +109,6 @@ _PROBLEM: dict[str, object] = {"content": {"application/problem+json": {}}}
     },
 )
 def get_media(media_id: PathId, user: CurrentUser, access: MediaAccess) -> Media:
-    """The media, with a time-limited download URL once uploaded (the owner or a post's viewers only)."""
+    """The media, with a time-limited download URL once uploaded: for its owner, a viewer of a post that
+    carries it, or (an avatar) anyone who can see its user."""
     return access.get_media(user.user_id, media_id)

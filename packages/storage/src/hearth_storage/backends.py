@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -45,6 +46,16 @@ class StorageBackend(Protocol):
 
     def head(self, key: str) -> int | None:
         """The stored object's size in bytes, or ``None`` when nothing is stored under ``key``."""
+        ...
+
+    def finish_upload(self, key: str, size: int) -> bool:
+        """Whether the upload for ``key`` arrived with exactly ``size`` bytes. When it did, the object that
+        ``key``'s download URLs serve is now fixed: replaying the upload URL can no longer change it (an
+        upload URL writes once). Called before a media becomes ready, with its row locked."""
+        ...
+
+    def delete(self, keys: Collection[str]) -> None:
+        """Remove the objects (and any upload leftovers) of ``keys``; missing ones are no error."""
         ...
 
     def check(self) -> float:

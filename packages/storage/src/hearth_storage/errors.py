@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from hearth_platform.errors import Forbidden, NotFound, ObjectNotFound, ServiceUnavailable, Unprocessable
+from hearth_platform.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ObjectNotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unprocessable,
+)
 
 
 class MediaNotFound(ObjectNotFound):
@@ -21,6 +29,15 @@ class MediaRejected(Unprocessable):
         )
 
 
+class QuotaExceeded(PayloadTooLarge):
+    """An upload that would take the owner's media past their storage quota (413 ``quota_exceeded``)."""
+
+    code = "quota_exceeded"
+
+    def __init__(self, quota: int, used: int) -> None:
+        super().__init__(f"This upload would exceed your media storage quota of {quota} bytes ({used} in use).")
+
+
 class FileUrlRefused(Forbidden):
     """A local-storage URL that is tampered, malformed or does not match the request (403 ``forbidden``)."""
 
@@ -32,6 +49,13 @@ class FileUrlExpired(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("The URL has expired; ask the API for a new one.")
+
+
+class FileAlreadyUploaded(Conflict):
+    """A local-storage upload URL used again after its file was stored: an upload URL writes once."""
+
+    def __init__(self) -> None:
+        super().__init__("A file has already been uploaded to this URL; an upload URL writes once.")
 
 
 class FileNotFound(NotFound):

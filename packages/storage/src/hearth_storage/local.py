@@ -2,7 +2,9 @@
 
 URLs are signed with HMAC-SHA256 (a key derived from ``settings.secret_key``) over the method, the key,
 the content type, the exact size and the expiry, so a URL can be neither widened nor reused for
-another object, type or size. ``files.py`` serves them at ``PUT``/``GET /files/{key}``.
+another object, type or size. An upload URL writes once: the file is linked into place only when
+nothing is there yet, so a replayed URL cannot change what viewers download. ``files.py`` serves them
+at ``PUT``/``GET /files/{key}``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import hmac
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ from urllib.parse import quote, urlencode
 from hearth_platform.settings import Settings
 
 from .backends import UPLOAD_URL_TTL_SECONDS, UploadTicket, valid_key
-from .errors import FileNotFound, FileUrlExpired, FileUrlRefused
+from .errors import FileAlreadyUploaded, FileNotFound, FileUrlExpired, FileUrlRefused
 
 FILES_PREFIX = "/files"
 _TYPE_SUFFIX = ".type"  # sidecar holding the content type the upload was signed for
@@ -107,6 +109,15 @@ class LocalBackend:
             return None
         return stat.st_size
 
+    def finish_upload(self, key: str, size: int) -> bool:
+        return self.head(key) == size  # the file is written once (LocalUpload.commit): nothing to fix
+
+    def delete(self, keys: Collection[str]) -> None:
+        for key in keys:
+            path = self._path(key)
+            for leftover in (path, _type_path(path)):
+                leftover.unlink(missing_ok=True)
+
     def check(self) -> float:
         started = time.perf_counter()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -137,6 +148,8 @@ class LocalBackend:
             raise FileUrlRefused(f"The Content-Type header must be exactly {signed_type!r}, as signed.")
         if content_length is not None and content_length.strip() != str(size):
             raise FileUrlRefused(f"The body must be exactly {size} bytes, as signed.")
+        if path.exists():  # refused before a byte is read; commit checks again, atomically
+            raise FileAlreadyUploaded()
         return SignedUpload(path=path, content_type=signed_type, size=size)
 
     def open_upload(self, upload: SignedUpload) -> LocalUpload:
@@ -193,7 +206,8 @@ def _type_path(path: Path) -> Path:
 class LocalUpload:
     """Streams one upload to a temp file beside its target; refuses it as soon as it passes the size.
 
-    ``commit`` checks the exact size and renames atomically, so a reader never sees a partial file.
+    ``commit`` checks the exact size and links the file into place atomically, only when nothing is there
+    yet: a reader never sees a partial file, and a second upload to the same key is refused.
     """
 
     def __init__(self, upload: SignedUpload) -> None:
@@ -217,11 +231,16 @@ class LocalUpload:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        # the content type first: once the data file exists, its sidecar does too
+        # the content type first: once the data file exists, its sidecar does too (a concurrent upload to the
+        # same key writes the same type: the type is signed into the key's URL)
         type_tmp = self._tmp.with_name(self._tmp.name + _TYPE_SUFFIX)
         type_tmp.write_text(self.upload.content_type)
         os.replace(type_tmp, _type_path(self.upload.path))
-        os.replace(self._tmp, self.upload.path)
+        try:
+            os.link(self._tmp, self.upload.path)  # unlike a rename, never replaces a file already there
+        except FileExistsError:
+            raise FileAlreadyUploaded() from None
+        # abort() then removes the temp name; the file stays under its key
 
     def abort(self) -> None:
         with contextlib.suppress(OSError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, String, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, Identity, Index, String, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hearth_platform.database import Base
@@ -20,6 +20,8 @@ class MediaObject(Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'ready')", name="status"),
         CheckConstraint("size_bytes > 0", name="size_bytes_positive"),
+        # the erasure of media never attached looks only at those it has not found attached yet
+        Index("ix_media_unkept_created_at", "created_at", postgresql_where=text("NOT kept")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -31,3 +33,6 @@ class MediaObject(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default=MEDIA_PENDING)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # found attached (to a post or an avatar) by the erasure of unattached media: kept for good, never
+    # looked at again (the API erases media *never* attached)
+    kept: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ARRAY, BigInteger, Select, any_, bindparam, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Select,
+    any_,
+    bindparam,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from hearth_platform.database import advisory_lock_key
 from hearth_platform.ids import valid_id, valid_ids
 from hearth_platform.statements import CompiledRead
 
 from .models import MEDIA_PENDING, MEDIA_READY, MediaObject
+
+MediaPredicate = Callable[[ColumnElement[int], ColumnElement[int]], ColumnElement[bool]]
+"""A condition on a media row, given its ``id`` and ``owner_id`` columns, that a layer above writes
+(e.g. "a post the viewer can see carries it"); it becomes part of storage's own statement."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +56,13 @@ _MEDIA_ROWS = CompiledRead(lambda: _media_rows(False))
 _READY_MEDIA_ROWS = CompiledRead(lambda: _media_rows(True))
 
 
+@dataclass(frozen=True, slots=True)
+class EraseCandidate:
+    id: int
+    key: str
+    attached: bool
+
+
 class MediaRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -50,19 +75,27 @@ class MediaRepository:
         self.session.flush()  # assigns id and the server-side defaults
         return media
 
-    def get(self, media_id: int) -> MediaObject | None:
+    def readable(self, viewer_id: int, media_id: int, may_see: MediaPredicate | None) -> MediaObject | None:
+        """The media when ``viewer_id`` owns it or ``may_see`` holds for it. One statement whether the media
+        exists or not, so a viewer who may not see it cannot tell it from a missing one."""
         if not valid_id(media_id):
             return None
-        return self.session.get(MediaObject, media_id)
+        m = MediaObject
+        allowed = m.owner_id == viewer_id
+        if may_see is not None:
+            allowed = or_(allowed, may_see(m.id.expression, m.owner_id.expression))
+        return self.session.scalars(select(m).where(m.id == media_id, allowed)).one_or_none()
 
     def owned(self, owner_id: int, media_ids: Collection[int]) -> list[MediaObject]:
-        """``owner_id``'s media among ``media_ids``, as objects (pending ones may be confirmed in place)."""
+        """``owner_id``'s media among ``media_ids``, as objects (pending ones may be confirmed in place).
+
+        Key-share locked until the transaction ends, so the erasure of unattached media skips a media that
+        is being attached (to a post, as an avatar) meanwhile."""
         ids = valid_ids(media_ids)
         if not ids:
             return []
-        return list(
-            self.session.scalars(select(MediaObject).where(MediaObject.id.in_(ids), MediaObject.owner_id == owner_id))
-        )
+        stmt = select(MediaObject).where(MediaObject.id.in_(ids), MediaObject.owner_id == owner_id)
+        return list(self.session.scalars(stmt.with_for_update(key_share=True)))
 
     def rows(self, media_ids: Collection[int], *, ready_only: bool = False) -> list[MediaRow]:
         """Plain rows of the media among ``media_ids`` (one statement; ids that cannot exist are left out)."""
@@ -71,6 +104,14 @@ class MediaRepository:
             return []
         read = _READY_MEDIA_ROWS if ready_only else _MEDIA_ROWS
         return [MediaRow(*r) for r in read.all(self.session, {"ids": list(ids)})]
+
+    def lock_for_confirming(self, media: Sequence[MediaObject]) -> list[MediaObject]:
+        """Lock the rows and reload them: of two requests confirming one media, the second waits and then
+        sees it ready (it must not copy a replayed upload over what the first made ready)."""
+        if not media:
+            return []
+        stmt = select(MediaObject).where(MediaObject.id.in_([m.id for m in media])).order_by(MediaObject.id)
+        return list(self.session.scalars(stmt.with_for_update().execution_options(populate_existing=True)))
 
     def mark_ready(self, media: Sequence[MediaObject]) -> None:
         """One UPDATE for all of them; the loaded objects are updated in place (no reload)."""
@@ -83,3 +124,39 @@ class MediaRepository:
             .values(status=MEDIA_READY, ready_at=now)
             .execution_options(synchronize_session="evaluate")
         )
+
+    # -- quota ------------------------------------------------------------------------------------------
+
+    def lock_owner_usage(self, owner_id: int) -> int:
+        """Bytes of all ``owner_id``'s media, with the owner's uploads serialised until the transaction ends
+        (two concurrent uploads cannot both fit in the last free bytes)."""
+        self.session.execute(select(func.pg_advisory_xact_lock(advisory_lock_key(f"hearth.media-quota:{owner_id}"))))
+        used = self.session.scalar(
+            select(func.coalesce(func.sum(MediaObject.size_bytes), 0)).where(MediaObject.owner_id == owner_id)
+        )
+        return int(used or 0)
+
+    # -- erasure of media never attached --------------------------------------------------------------
+
+    def lock_erase_candidates(
+        self, created_before: datetime, attached: MediaPredicate, limit: int
+    ) -> list[EraseCandidate]:
+        """The oldest media not yet found attached, created before ``created_before``, locked (those another
+        transaction holds, e.g. one attaching them, are skipped), each with whether it is attached now."""
+        m = MediaObject
+        stmt = (
+            select(m.id, m.key, attached(m.id.expression, m.owner_id.expression).label("attached"))
+            .where(m.kept == false(), m.created_at < created_before)
+            .order_by(m.created_at)
+            .limit(limit)
+            .with_for_update(of=m, skip_locked=True)
+        )
+        return [EraseCandidate(r.id, r.key, bool(r.attached)) for r in self.session.execute(stmt)]
+
+    def mark_kept(self, media_ids: Collection[int]) -> None:
+        if media_ids:
+            self.session.execute(update(MediaObject).where(MediaObject.id.in_(list(media_ids))).values(kept=True))
+
+    def delete(self, media_ids: Collection[int]) -> None:
+        if media_ids:
+            self.session.execute(delete(MediaObject).where(MediaObject.id.in_(list(media_ids))))

@@ -22,6 +22,7 @@ Service = Annotated[MediaService, Depends(provide(MediaService))]
 _PROBLEM: dict[str, object] = {"content": {"application/problem+json": {}}}
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"description": "Missing, invalid, expired or revoked token", **_PROBLEM},
+    413: {"description": "Over the body limit, or over the caller's media storage quota", **_PROBLEM},
     422: {"description": "Invalid input", **_PROBLEM},
     429: {"description": "Rate limited", **_PROBLEM},
 }
@@ -29,5 +30,5 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 @router.post("/media", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit], responses=_PROBLEMS)
 def create_media(data: MediaUploadRequest, user: CurrentUser, media: Service) -> MediaUpload:
-    """Announce an upload: a pending media record and a signed URL to PUT the bytes to."""
+    """Announce an upload: a pending media record and a signed URL to PUT the bytes to (once)."""
     return media.create_upload(user.user_id, data.content_type, data.size_bytes)

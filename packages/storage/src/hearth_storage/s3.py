@@ -1,15 +1,23 @@
 """S3 (or any S3-compatible store) through boto3: presigned PUT and GET URLs, HEAD for sizes.
 
+An upload URL writes once. A presigned PUT can be replayed until it expires, so it never names the
+object viewers download: it writes ``incoming/<key>``, and :meth:`S3Backend.finish_upload` copies that
+(server side, the version whose size it checked) to ``<key>`` before the media becomes ready. No URL
+handed out can write ``<key>``; a replay only rewrites the incoming copy, which nothing serves (a bucket
+lifecycle rule on ``incoming/`` may expire leftovers).
+
 The client is built on first use, never at import or app construction, so a misconfigured S3 shows
 up in ``/health/ready`` rather than as a crash at start.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from hearth_platform.settings import Settings
 
@@ -17,6 +25,14 @@ from .backends import UPLOAD_URL_TTL_SECONDS, UploadTicket, valid_key
 from .errors import StorageUnavailable
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+_CHANGED = {"412", "PreconditionFailed"}
+INCOMING = "incoming/"
+T = TypeVar("T")
+
+
+def incoming_key(key: str) -> str:
+    """Where the upload URL of ``key`` writes (never the object served for ``key``)."""
+    return INCOMING + key
 
 
 class S3Backend:
@@ -74,7 +90,12 @@ class S3Backend:
         url = self.client.generate_presigned_url(
             "put_object",
             # ContentType and ContentLength become signed headers: another type or size is refused
-            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": size},
+            Params={
+                "Bucket": self.bucket,
+                "Key": incoming_key(key),
+                "ContentType": content_type,
+                "ContentLength": size,
+            },
             ExpiresIn=self.upload_ttl,
             HttpMethod="PUT",
         )
@@ -94,20 +115,63 @@ class S3Backend:
         return url, now + timedelta(seconds=self.download_ttl)
 
     def head(self, key: str) -> int | None:
+        _check_key(key)
+        found = self._head(key)
+        return int(found["ContentLength"]) if found is not None else None
+
+    def finish_upload(self, key: str, size: int) -> bool:
+        _check_key(key)
+        upload = self._head(incoming_key(key))
+        if upload is None:
+            # copied already, by an attempt whose transaction then rolled back (the media stayed pending)
+            return self.head(key) == size
+        if int(upload["ContentLength"]) != size:
+            return False
+        # server side, and only the version checked above: a replay meanwhile makes the copy fail (412)
+        copied = self._call(
+            lambda: self.client.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": incoming_key(key)},
+                CopySourceIfMatch=upload["ETag"],
+                MetadataDirective="COPY",
+            ),
+            missing=_NOT_FOUND | _CHANGED,
+        )
+        if copied is None:
+            return False  # replaced or gone between the two calls: the next read tries again
+        self.delete_objects([incoming_key(key)])
+        return True
+
+    def delete(self, keys: Collection[str]) -> None:
+        for key in keys:
+            _check_key(key)
+        self.delete_objects([k for key in keys for k in (key, incoming_key(key))])
+
+    def delete_objects(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            batch = {"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True}
+            self._call(functools.partial(self.client.delete_objects, Bucket=self.bucket, Delete=batch))
+
+    def _head(self, key: str) -> dict[str, Any] | None:
+        return self._call(lambda: self.client.head_object(Bucket=self.bucket, Key=key), missing=_NOT_FOUND)
+
+    @staticmethod
+    def _call(call: Callable[[], T], missing: Collection[str] = ()) -> T | None:
+        """``call()``; ``None`` when S3 answers with an error code in ``missing``; a 503 when the store is
+        away or failing."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        _check_key(key)
         try:
-            response = self.client.head_object(Bucket=self.bucket, Key=key)
+            return call()
         except ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code")) in _NOT_FOUND:
+            if str(exc.response.get("Error", {}).get("Code")) in missing:
                 return None
             if int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500:
                 raise StorageUnavailable() from exc
             raise
         except BotoCoreError as exc:  # unreachable, refused, timed out, connection dropped: a 503, not a 500
             raise StorageUnavailable() from exc
-        return int(response["ContentLength"])
 
     def check(self) -> float:
         started = time.perf_counter()

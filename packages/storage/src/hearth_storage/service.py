@@ -1,18 +1,22 @@
 """Storage's rules: media records, upload tickets, confirmation, and cached download URLs.
 
 Download URLs are cached (platform ``Cache``, namespace ``storage.presign``) so that the same URL is
-handed out until it is close to expiry: clients and CDNs can cache the object under it. A URL is only
-ever handed out after the caller's right to see the media was checked (here for ``GET /media/{id}``,
-by the neighbour for the face methods, which take ids the caller already may see).
+handed out until it is close to expiry: clients and CDNs can cache the object under it. A URL lives at
+most ``media_url_ttl_seconds``: the longest a viewer who lost access can still use one fetched before.
+A URL is only ever handed out after the caller's right to see the media was checked (here for
+``GET /media/{id}``, by the neighbour for the face methods, which take ids the caller already may see).
+
+Uploads count against the owner's quota (``media_quota_bytes``, announced ones included: they can
+still be filled); media never attached are erased after ``media_unattached_ttl_seconds``.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,14 +27,16 @@ from hearth_platform.metrics import app_metrics
 from hearth_platform.settings import Settings
 
 from .backends import StorageBackend
-from .errors import MediaNotFound, MediaRejected
+from .errors import MediaNotFound, MediaRejected, QuotaExceeded
 from .models import MEDIA_PENDING, MEDIA_READY, MediaObject
-from .repository import MediaRepository, MediaRow
+from .repository import MediaPredicate, MediaRepository, MediaRow
 from .schemas import ALLOWED_CONTENT_TYPES, Media, MediaUpload, UploadInstructions
 
 PRESIGN_CACHE = "storage.presign"
 # A cached URL is handed out again until it is this close to expiry: 10% of its lifetime, at most 5 min.
 MAX_REFRESH_MARGIN_SECONDS = 300
+# Workers' clocks may differ a little: a cached URL a few seconds younger than the TTL is still handed out.
+CLOCK_SKEW_SECONDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,9 @@ class MediaService:
             raise MediaRejected("size_bytes", "must be at least 1 byte")
         if size_bytes > self.settings.media_max_bytes:
             raise MediaRejected("size_bytes", f"must be at most {self.settings.media_max_bytes} bytes")
+        used = self.repo.lock_owner_usage(owner_id)
+        if used + size_bytes > self.settings.media_quota_bytes:
+            raise QuotaExceeded(self.settings.media_quota_bytes, used)
         key = f"u{owner_id}/{secrets.token_urlsafe(24)}"
         try:
             media = self.repo.add(owner_id, key, content_type, size_bytes)
@@ -80,14 +89,33 @@ class MediaService:
 
     # -- one media, for its owner or a permitted viewer ----------------------------------------------
 
-    def get_media(self, viewer_id: int, media_id: int, may_see: Callable[[int], bool]) -> Media:
+    def get_media(self, viewer_id: int, media_id: int, may_see: MediaPredicate | None = None) -> Media:
         """The media for its owner, or for a viewer ``may_see`` lets see it (the layer above decides: posts
-        knows who sees a post that carries it); else 404."""
-        media = self.repo.get(media_id)
-        if media is None or (media.owner_id != viewer_id and not may_see(media_id)):
+        knows who sees a post that carries it); else 404.
+
+        ``may_see`` is part of the one statement that reads the media, so a media the viewer may not see
+        and a missing one take the same path, statement for statement."""
+        media = self.repo.readable(viewer_id, media_id, may_see)
+        if media is None:
             raise MediaNotFound(media_id)
         self._confirm([media])
         return self._views([media])[media.id]
+
+    # -- erasure ----------------------------------------------------------------------------------
+
+    def erase_unattached(self, attached: MediaPredicate, *, limit: int = 500) -> int:
+        """Erase up to ``limit`` media older than ``media_unattached_ttl_seconds`` that ``attached`` (written
+        by the layers above: a post carries it, it is an avatar) says were never attached; mark the attached
+        ones kept, never to be looked at again. Their bytes go first, then their rows: run again after a
+        failure, it finishes the work. Returns how many were erased."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.settings.media_unattached_ttl_seconds)
+        found = self.repo.lock_erase_candidates(cutoff, attached, limit)
+        self.repo.mark_kept([c.id for c in found if c.attached])
+        doomed = [c for c in found if not c.attached]
+        if doomed:
+            self.backend.delete([c.key for c in doomed])
+            self.repo.delete([c.id for c in doomed])
+        return len(doomed)
 
     # -- download URLs ----------------------------------------------------------------------------
 
@@ -109,7 +137,8 @@ class MediaService:
                 url = str(value["url"])
             except (KeyError, TypeError, ValueError):
                 continue  # an entry we do not understand is a miss
-            if expires - now > self._refresh_margin():
+            # (a URL signed for longer than the TTL, e.g. before the setting was lowered, is not handed out)
+            if self._refresh_margin() < expires - now <= self.settings.media_url_ttl_seconds + CLOCK_SKEW_SECONDS:
                 out[key] = PresignedUrl(url, datetime.fromtimestamp(expires, UTC))
         misses = [k for k in wanted if k not in out]
         metric = app_metrics().presign_requests
@@ -162,8 +191,10 @@ class MediaService:
     # -- helpers ----------------------------------------------------------------------------------
 
     def _confirm(self, rows: Iterable[MediaObject]) -> None:
-        """Pending -> ready for each object now stored with its declared size (one UPDATE for all)."""
-        arrived = [m for m in rows if m.status == MEDIA_PENDING and self.backend.head(m.key) == m.size_bytes]
+        """Pending -> ready for each object now stored with its declared size (one UPDATE for all). The
+        backend fixes the bytes first (an upload URL writes once), with the rows locked."""
+        pending = self.repo.lock_for_confirming([m for m in rows if m.status == MEDIA_PENDING])
+        arrived = [m for m in pending if m.status == MEDIA_PENDING and self.backend.finish_upload(m.key, m.size_bytes)]
         self.repo.mark_ready(arrived)
 
     def _views(self, rows: Iterable[MediaObject | MediaRow]) -> dict[int, Media]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from hearth_storage import MediaService
@@ -34,6 +35,13 @@ class UserDirectory:
     def existing_ids(self, user_ids: Collection[int]) -> set[int]:
         """Which of ``user_ids`` are users (one query; none for an empty input)."""
         return self._users.existing_ids(user_ids)
+
+    @staticmethod
+    def avatar_clause(media_id: ColumnElement[int], owner_id: ColumnElement[int]) -> ColumnElement[bool]:
+        """As SQL, for a layer above that decides who may read a media (a user's avatar can be read by anyone
+        who can see the user): the media in column ``media_id`` is the current avatar of the user in column
+        ``owner_id``."""
+        return UserRepository.avatar_clause(media_id, owner_id)
 
     def search(self, q: str, *, after: str | None, exclude: Collection[int], limit: int) -> list[UserProfile]:
         """Users whose username or display name starts with ``q`` (case-insensitive), by username, after the

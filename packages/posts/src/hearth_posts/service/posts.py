@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from hearth_connections import ConnectionGraph, TagNotFound
 from hearth_identity import UserDirectory
 from hearth_platform.pagination import Page, PageRequest, split_page
-from hearth_storage import Media, MediaNotFound, MediaService
+from hearth_storage import MediaNotFound, MediaService
 
 from ..errors import CommentNotFound, EmptyBody, MediaNotReady, NotCommentDeleter, NotPostAuthor, PostNotFound
 from ..models import AUDIENCE_CONNECTIONS, AUDIENCE_TAGS
@@ -147,17 +147,3 @@ class PostsService:
         if viewer_id not in (comment_author, post_author):
             raise NotCommentDeleter(comment_id)
         self.repo.delete_comment(comment_id, post_id)
-
-
-class PostMediaAccess:
-    """``GET /media/{id}``: storage serves its owner; posts knows who else sees it (a viewer of a post that
-    carries it)."""
-
-    def __init__(self, session: Session, graph: ConnectionGraph, media: MediaService) -> None:
-        self.repo = PostsRepository(session, graph)
-        self.media = media
-
-    def get_media(self, viewer_id: int, media_id: int) -> Media:
-        return self.media.get_media(
-            viewer_id, media_id, lambda mid: mid in self.repo.visible_media_ids(viewer_id, [mid])
-        )
