@@ -144,7 +144,7 @@ async def _page_request(  # async: no I/O, so no thread hop
         cursor=cursor or None,
         codec=request.app.state.cursor_codec,
         caller_id=caller.user_id,
-        path=request.url.path,
+        path=request.scope["path"],  # (request.url would build and parse a whole URL)
     )
 
 

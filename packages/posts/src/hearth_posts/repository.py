@@ -146,10 +146,17 @@ class PostsRepository:
         )
 
     def get_visible(self, viewer_id: int, post_id: int) -> PostRow | None:
-        row = self.session.execute(
-            select(*self.post_columns(viewer_id)).where(Post.id == post_id, self.visible_to(viewer_id))
-        ).one_or_none()
-        return self.to_post(row) if row else None
+        rows = _VISIBLE_POST.all(self.session, {"viewer": viewer_id, "post": post_id})
+        return self.to_post(rows[0]) if rows else None
+
+    def author_page(
+        self, viewer_id: int, author_id: int, after: tuple[datetime, int] | None, limit: int
+    ) -> list[PostRow]:
+        """An author's posts the viewer may see, newest first (a profile), in a statement built once per shape."""
+        params: dict[str, Any] = {"viewer": viewer_id, "author": author_id, "limit": limit}
+        if after is not None:
+            params["after_at"], params["after_id"] = after
+        return [self.to_post(r) for r in _AUTHOR_PAGES[after is not None].all(self.session, params)]
 
     def page(
         self,
@@ -389,3 +396,25 @@ def _comments_page(after: bool) -> Select[Any]:
 
 
 _COMMENT_PAGES = {after: CompiledRead(functools.partial(_comments_page, after)) for after in (False, True)}
+
+
+def _visible_post() -> Select[Any]:
+    viewer = bindparam("viewer", type_=BigInteger)
+    return select(*PostsRepository.post_columns(viewer)).where(
+        Post.id == bindparam("post", type_=BigInteger), PostsRepository.visible_to(viewer)
+    )
+
+
+def _author_page(after: bool) -> Select[Any]:
+    viewer = bindparam("viewer", type_=BigInteger)
+    stmt = select(*PostsRepository.post_columns(viewer)).where(
+        Post.author_id == bindparam("author", type_=BigInteger), PostsRepository.visible_to(viewer)
+    )
+    if after:
+        after_at = bindparam("after_at", type_=DateTime(timezone=True))
+        stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(after_at, bindparam("after_id", type_=BigInteger)))
+    return stmt.order_by(Post.created_at.desc(), Post.id.desc()).limit(bindparam("limit", type_=Integer))
+
+
+_VISIBLE_POST = CompiledRead(_visible_post)
+_AUTHOR_PAGES = {after: CompiledRead(functools.partial(_author_page, after)) for after in (False, True)}

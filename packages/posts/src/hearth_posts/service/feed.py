@@ -66,9 +66,7 @@ class FeedService:
             raise UserNotFound(user_id)
         kind = f"user-posts:{viewer_id}:{user_id}"
         after = page.keyset(kind)
-        rows = self.repo.page(
-            viewer_id, [PostTable.author_id == user_id, self.repo.visible_to(viewer_id)], after, page.limit + 1
-        )
+        rows = self.repo.author_page(viewer_id, user_id, after, page.limit + 1)
         # A user who blocked the viewer does not exist for them (as GET /users/{id} answers 404). A block ends
         # the connection, so such a page is always empty: the block is looked up only for empty pages.
         if not rows and user_id != viewer_id and user_id in self.graph.blocker_ids(viewer_id):
