@@ -12,9 +12,10 @@ from .settings import Settings
 
 
 def install_http(app: FastAPI, settings: Settings, *, http_metrics: bool = True) -> None:
-    """Error handlers and the one platform middleware (request id, body limit, security headers, access
-    line, statement count and, unless ``http_metrics=False``, the HTTP request metrics, in a registry of
-    the app's own: ``app.state.http_metrics_registry``, which ``/metrics`` exposes)."""
+    """Error handlers and the one platform middleware (request id, the gate: ``Host``, body limit and bearer
+    token, security headers, access line, statement count and, unless ``http_metrics=False``, the HTTP
+    request metrics, in a registry of the app's own: ``app.state.http_metrics_registry``, which
+    ``/metrics`` exposes)."""
     install_error_handlers(app)
     metrics: HttpMetrics | None = None
     if http_metrics:
@@ -26,4 +27,5 @@ def install_http(app: FastAPI, settings: Settings, *, http_metrics: bool = True)
         max_bytes=settings.max_body_bytes,
         prefix_limits={"/files/": max(settings.media_max_bytes, settings.max_body_bytes)},
         http_metrics=metrics,
+        allowed_hosts=settings.allowed_hosts,
     )
