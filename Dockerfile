@@ -1,6 +1,7 @@
 # Hearth API image: the uv workspace installed from uv.lock, run as a non-root user.
 #   docker build -t hearth-api .
 #   docker run --env-file .env -p 8000:8000 hearth-api   (see docker-compose.yml for the whole stack)
+# It runs in the production profile: the .env must set HEARTH_SECRET_KEY and HEARTH_DATABASE_URL.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -38,7 +39,10 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home h
     && chown hearth:hearth /data
 USER hearth
 
+# The production profile: the image refuses to start without HEARTH_SECRET_KEY and HEARTH_DATABASE_URL, so no
+# container ever serves on 0.0.0.0 with a key it made up or an embedded database.
 ENV PATH="/app/.venv/bin:$PATH" \
+    HEARTH_ENV=production \
     HEARTH_DATA_DIR=/data \
     HEARTH_LOG_FORMAT=json
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from hearth_api.cli import main
+from hearth_api.cli import main, serve_refusal, served_base_url
+from hearth_platform.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -49,3 +50,27 @@ def test_production_refuses_to_start_with_the_default_secret(
     monkeypatch.setenv("HEARTH_DATABASE_URL", "postgresql://hearth@127.0.0.1:1/hearth")
     with pytest.raises(ValueError, match="HEARTH_SECRET_KEY"):
         main(command)
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8123"),
+        ("localhost", "http://localhost:8123"),
+        ("0.0.0.0", "http://127.0.0.1:8123"),  # noqa: S104 - every interface, loopback among them
+        ("::1", "http://[::1]:8123"),
+        ("::", "http://127.0.0.1:8123"),
+    ],
+)
+def test_media_urls_name_the_address_served(host: str, url: str) -> None:
+    assert served_base_url(host, 8123) == url
+
+
+def test_serving_beyond_loopback_needs_a_configured_key(tmp_path: object) -> None:
+    own_key = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert serve_refusal(own_key, "127.0.0.1") is None
+    assert serve_refusal(own_key, "::1") is None
+    assert "HEARTH_SECRET_KEY" in (serve_refusal(own_key, "0.0.0.0") or "")  # noqa: S104
+    assert "HEARTH_SECRET_KEY" in (serve_refusal(own_key, "192.0.2.10") or "")
+    configured = Settings(_env_file=None, secret_key="k" * 40)  # type: ignore[call-arg]
+    assert serve_refusal(configured, "0.0.0.0") is None  # noqa: S104

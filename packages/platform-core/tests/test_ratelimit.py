@@ -17,7 +17,13 @@ from hearth_platform.errors import RateLimited
 from hearth_platform.ratelimit import RateLimiter, limit_per_address
 
 UNREACHABLE = "redis://127.0.0.1:1/0"
-LIMITS = {"login": "3/minute", "register": "2/hour", "write": "5/minute", "default": "10/minute"}
+LIMITS = {
+    "login": "3/minute",
+    "register": "2/hour",
+    "write": "5/minute",
+    "default": "10/minute",
+    "login_failures": "2/minute",
+}
 
 
 def _key() -> str:
@@ -73,6 +79,20 @@ def test_refusals_are_counted_in_metrics() -> None:
     assert _refused("login") - before == 2
 
 
+def test_a_budget_is_spent_only_by_what_is_counted() -> None:
+    """``ensure_allowed`` asks without spending; ``count`` spends without refusing (failed logins)."""
+    limiter, key = RateLimiter(LIMITS), _key()
+    for _ in range(5):
+        limiter.ensure_allowed("login_failures", key)  # asking is free
+    limiter.count("login_failures", key)
+    limiter.count("login_failures", key)
+    limiter.count("login_failures", key)  # past the budget: counted, not refused
+    with pytest.raises(RateLimited) as refused:
+        limiter.ensure_allowed("login_failures", key)
+    assert 1 <= refused.value.retry_after <= 60
+    limiter.ensure_allowed("login_failures", _key())  # another account's budget is whole
+
+
 # ---- shared through Redis -----------------------------------------------------------------------
 
 
@@ -88,6 +108,24 @@ def test_instances_on_one_redis_share_counters(redis_url: str) -> None:
     assert 1 <= refused.value.retry_after <= 60
     with pytest.raises(RateLimited):
         one.check("login", key)
+
+
+@pytest.mark.redis
+def test_failure_budgets_are_shared_through_redis(redis_url: str) -> None:
+    one, two, key = RateLimiter(LIMITS, redis_url=redis_url), RateLimiter(LIMITS, redis_url=redis_url), _key()
+    one.count("login_failures", key)
+    two.count("login_failures", key)
+    with pytest.raises(RateLimited):
+        one.ensure_allowed("login_failures", key)
+
+
+def test_failure_budgets_fall_back_to_memory_without_redis() -> None:
+    limiter, key = RateLimiter(LIMITS, redis_url=UNREACHABLE), _key()
+    limiter.count("login_failures", key)
+    limiter.ensure_allowed("login_failures", key)
+    limiter.count("login_failures", key)
+    with pytest.raises(RateLimited):
+        limiter.ensure_allowed("login_failures", key)
 
 
 def test_unreachable_redis_falls_back_to_memory(caplog: pytest.LogCaptureFixture) -> None:

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from hearth_platform.settings import DEFAULT_SECRET_KEY, Settings
+from hearth_platform.settings import PUBLISHED_SECRET_KEYS, SECRET_KEY_FILE, Settings
 
 REPO = Path(__file__).resolve().parents[3]
 GOOD_SECRET = "a-random-production-secret-0123456789abcdef"
+PUBLISHED = "dev-insecure-secret-change-me"  # the key the old .env.example published
 ENV_LINE = re.compile(r"^(HEARTH_[A-Z0-9_]+)=(.*)$")
 
 
@@ -33,7 +34,9 @@ def test_defaults_are_for_a_laptop() -> None:
         "register": "5/hour",
         "write": "60/minute",
         "default": "600/minute",
+        "login_failures": "10/15minutes",
     }
+    assert s.allowed_hosts == [] and s.trusted_proxies == []
     assert s.media_dir == Path(".hearth") / "media"
 
 
@@ -41,7 +44,35 @@ def test_production_refuses_the_default_secret() -> None:
     with pytest.raises(ValidationError, match="HEARTH_SECRET_KEY"):
         Settings(env="production", database_url="postgresql://db/hearth")
     with pytest.raises(ValidationError, match="HEARTH_SECRET_KEY"):
-        Settings(env="production", database_url="postgresql://db/hearth", secret_key=SecretStr(DEFAULT_SECRET_KEY))
+        Settings(env="production", database_url="postgresql://db/hearth", secret_key=SecretStr(PUBLISHED))
+
+
+def test_without_a_secret_each_install_makes_its_own(tmp_path: Path) -> None:
+    """No published key is ever used: an unset key is a random one kept in the data directory (0600),
+    the same for every process of the install and across restarts, another for another install."""
+    first = Settings()
+    assert not first.secret_key_configured
+    key = first.secret_key.get_secret_value()
+    assert len(key) >= 32 and key not in PUBLISHED_SECRET_KEYS
+    path = tmp_path / ".hearth" / SECRET_KEY_FILE
+    assert path.read_text().strip() == key
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert Settings().secret_key.get_secret_value() == key  # another worker, or the next start
+    other = Settings(data_dir=tmp_path / "elsewhere")
+    assert other.secret_key.get_secret_value() != key
+
+
+def test_an_empty_secret_is_unset(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("HEARTH_SECRET_KEY=\n")
+    s = Settings()
+    assert not s.secret_key_configured and len(s.secret_key.get_secret_value()) >= 32
+
+
+def test_a_published_secret_is_refused_in_every_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert PUBLISHED in PUBLISHED_SECRET_KEYS
+    monkeypatch.setenv("HEARTH_SECRET_KEY", PUBLISHED)
+    with pytest.raises(ValidationError, match="published"):
+        Settings()
 
 
 def test_production_refuses_a_short_secret() -> None:
@@ -93,9 +124,19 @@ def test_empty_value_means_unset(tmp_path: Path) -> None:
     assert s.media_dir == Path(".hearth") / "media"  # not the current directory
 
 
+def test_hosts_and_proxies_are_comma_separated_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEARTH_ALLOWED_HOSTS", "Hearth.Example, *.example.org,[::1]")
+    monkeypatch.setenv("HEARTH_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7")
+    s = Settings()
+    assert s.allowed_hosts == ["hearth.example", ".example.org", "::1"]
+    assert s.trusted_proxies == ["10.0.0.0/8", "192.0.2.7/32"]
+    assert Settings(_env_file=None, allowed_hosts="", trusted_proxies="").allowed_hosts == []  # type: ignore[call-arg]
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
+        ("HEARTH_TRUSTED_PROXIES", "proxy.internal"),
         ("HEARTH_ENV", "staging"),
         ("HEARTH_LOG_FORMAT", "xml"),
         ("HEARTH_MAX_BODY_BYTES", "10"),
@@ -133,6 +174,10 @@ def test_env_example_gives_each_setting_a_comment() -> None:
     for i, line in enumerate(lines):
         if ENV_LINE.match(line):
             assert i > 0 and lines[i - 1].startswith("# "), f"no comment above {line}"
+
+
+def test_env_example_publishes_no_key() -> None:
+    assert _example()["HEARTH_SECRET_KEY"] == ""
 
 
 def test_env_example_values_are_the_defaults() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import shutil
@@ -23,6 +24,38 @@ def _database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
     return embedded.start(), embedded
 
 
+LOOPBACK_PROXIES = ("127.0.0.1", "::1")
+"""What ``--proxy-headers`` trusts: a reverse proxy on this host."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def served_base_url(host: str, port: int) -> str:
+    """Where a client on this machine reaches ``hearth serve --host host --port port``."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - every interface: loopback among them
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def serve_refusal(settings: Settings, host: str) -> str | None:
+    """Why ``hearth serve`` will not serve on ``host`` with these settings, if it will not."""
+    if not is_loopback(host) and not settings.secret_key_configured:
+        return (
+            f"refusing to serve on {host} with this install's own secret key: set HEARTH_SECRET_KEY (the same "
+            "random value on every instance) to serve beyond this machine, or serve on 127.0.0.1"
+        )
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -30,6 +63,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    refusal = serve_refusal(settings, args.host)
+    if refusal is not None:
+        print(f"hearth serve: {refusal}", file=sys.stderr)
+        return 2
+    if not settings.public_base_url_configured:  # media URLs point at the port actually served
+        os.environ["HEARTH_PUBLIC_BASE_URL"] = served_base_url(args.host, args.port)
+    proxies = [*settings.trusted_proxies, *(LOOPBACK_PROXIES if args.proxy_headers else ())]
     url, embedded = _database_url(settings)
     metrics_dir: str | None = None
     try:
@@ -49,7 +89,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_config=None,
             access_log=False,
-            proxy_headers=args.proxy_headers,
+            # the client address (rate limits per address, the access line) from X-Forwarded-For, and the
+            # scheme from X-Forwarded-Proto, only when the peer is one of these proxies
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or None,
             timeout_graceful_shutdown=10,
             # a spawned worker answers the supervisor's ping only once it has re-imported this module (and
             # with it the whole app): on a busy host that takes longer than uvicorn's 5 s default, and the
@@ -139,7 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--migrate", action="store_true", help="also migrate an external database (the embedded one always is)"
     )
-    serve.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from the proxy")
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-For/-Proto from a proxy on this host (loopback); HEARTH_TRUSTED_PROXIES names others",
+    )
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="apply migrations (default: upgrade to head)")

@@ -89,6 +89,7 @@ def build_app(
         container.register(Settings, instance=settings)
         container.register(Cache, instance=cache)
         container.register(Database, instance=database)
+        container.register(RateLimiter, instance=limiter)  # the login service counts failures per account
         bus = EventBus()
         for package in packages:
             package.register(container, settings)

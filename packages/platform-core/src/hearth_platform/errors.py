@@ -46,11 +46,28 @@ class BadRequest(HearthError):
     status, code = 400, "bad_request"
 
 
+class HostNotAllowed(BadRequest):
+    """A ``Host`` header outside ``HEARTH_ALLOWED_HOSTS`` (the host is not echoed: it is the client's text)."""
+
+    def __init__(self) -> None:
+        super().__init__("The Host header names a host this server does not answer to.")
+
+
 class Unauthorized(HearthError):
     status, code = 401, "unauthorized"
 
     def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
         super().__init__(detail, code=code, headers={"WWW-Authenticate": "Bearer"})
+
+
+class TokenRequired(Unauthorized):
+    def __init__(self) -> None:
+        super().__init__("A bearer token is required.")
+
+
+class TokenRejected(Unauthorized):
+    def __init__(self) -> None:
+        super().__init__("The bearer token is invalid, expired or revoked.")
 
 
 class Forbidden(HearthError):
@@ -79,6 +96,11 @@ class PayloadTooLarge(HearthError):
     status, code = 413, "payload_too_large"
 
 
+class BodyTooLarge(PayloadTooLarge):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is larger than {limit} bytes.")
+
+
 class Unprocessable(HearthError):
     """A request that is well formed but breaks a rule (422), e.g. ``self_request``."""
 
@@ -105,6 +127,18 @@ class RateLimited(HearthError):
 
 class ServiceUnavailable(HearthError):
     status, code = 503, "service_unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    def __init__(self) -> None:
+        super().__init__("The service is temporarily unavailable; please retry.", headers={"Retry-After": "2"})
+
+
+class Unexpected(HearthError):
+    """Whatever went wrong unexpectedly: the client learns nothing more than this."""
+
+    def __init__(self) -> None:
+        super().__init__("An unexpected error occurred.")
 
 
 def problem_body(
@@ -224,13 +258,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable: %s", type(exc).__name__)
-    return problem_response(
-        request,
-        503,
-        "service_unavailable",
-        "The service is temporarily unavailable; please retry.",
-        headers={"Retry-After": "2"},
-    )
+    return await _hearth_error(request, DatabaseUnavailable())
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -251,7 +279,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette calls this from ServerErrorMiddleware, outside the request-id middleware (whose context
     # has ended): pass the id explicitly so the stack trace can be found from the id the client got.
     log.exception("unhandled error", exc_info=exc, extra={"request_id": getattr(request.state, "request_id", None)})
-    return problem_response(request, 500, "internal_error", "An unexpected error occurred.")
+    return await _hearth_error(request, Unexpected())
 
 
 def install_error_handlers(app: FastAPI) -> None:

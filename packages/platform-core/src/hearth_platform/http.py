@@ -12,9 +12,10 @@ from .settings import Settings
 
 
 def install_http(app: FastAPI, settings: Settings, *, http_metrics: bool = True) -> None:
-    """Error handlers and the one platform middleware (request id, body limit, security headers, access
-    line, statement count and, unless ``http_metrics=False``, the HTTP request metrics, in a registry of
-    the app's own: ``app.state.http_metrics_registry``, which ``/metrics`` exposes)."""
+    """Error handlers and the one platform middleware (request id, the gate: ``Host``, body limit and bearer
+    token, security headers, access line, statement count and, unless ``http_metrics=False``, the HTTP
+    request metrics, in a registry of the app's own: ``app.state.http_metrics_registry``, which
+    ``/metrics`` exposes)."""
     install_error_handlers(app)
     metrics: HttpMetrics | None = None
     if http_metrics:
@@ -28,4 +29,5 @@ def install_http(app: FastAPI, settings: Settings, *, http_metrics: bool = True)
         # signed uploads: the signature and size are checked before a byte is read, then the body streams
         streamed_prefixes=("/files/",),
         http_metrics=metrics,
+        allowed_hosts=settings.allowed_hosts,
     )

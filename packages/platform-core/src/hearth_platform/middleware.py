@@ -1,10 +1,11 @@
 """The platform's HTTP plumbing as one pure ASGI middleware, cheap on the request path.
 
-Per request: the request id, the body limit (413 before the body is read), the security headers, the
-access line, the per-request SQL statement count and the HTTP metrics. One layer instead of five: one
-coroutine frame, one ``send`` wrapper, one pass over the request headers (raw bytes), and nothing per
-request that can be built at start-up (the security headers are constant tuples, metric children are
-cached per label set, a route's full template is found once per route).
+Per request: the request id, the gate (Host, body limit and bearer token, before the body is read), the
+security headers (on every response, a 500 included), the access line, the per-request SQL statement
+count and the HTTP metrics. One layer instead of five: one coroutine frame, one ``send`` wrapper, one
+pass over the request headers (raw bytes), and nothing per request that can be built at start-up (the
+security headers are constant tuples, metric children are cached per label set, a route's full template
+is found once per route).
 """
 
 from __future__ import annotations
@@ -19,14 +20,37 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .bodies import BodyOverLimit, counted, declared_length, read_bounded, replay
 from .database import StatementCounter, current_statement_counter
-from .errors import PROBLEM_JSON, problem_body
+from .errors import (
+    PROBLEM_JSON,
+    BodyTooLarge,
+    DatabaseUnavailable,
+    HearthError,
+    HostNotAllowed,
+    TokenRejected,
+    TokenRequired,
+    Unexpected,
+    problem_body,
+)
+from .gate import (
+    API_PREFIX,
+    PREAUTH_BODY_BYTES,
+    HostAllowlist,
+    OpenRoutes,
+    relative_location,
+    token_is_live,
+)
 from .logging import current_request_id
 from .metrics import HttpMetrics, app_metrics
+from .security import bearer_token
 
 access_log = logging.getLogger("hearth.access")
+log = logging.getLogger("hearth.http")
 
 _SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 
@@ -49,6 +73,7 @@ _NO_STORE = (b"cache-control", b"no-store")
 _X_REQUEST_ID = b"x-request-id"
 _CACHE_CONTROL = b"cache-control"
 _CONTENT_LENGTH = b"content-length"
+_LOCATION = b"location"
 
 
 def new_request_id() -> str:
@@ -56,27 +81,21 @@ def new_request_id() -> str:
     return os.urandom(16).hex()
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-def _problem_413(scope: Scope, limit: int) -> tuple[Message, bytes]:
+def _problem(scope: Scope, error: HearthError, *, close: bool) -> tuple[Message, bytes]:
+    """An error answered by the middleware itself, as problem+json; ``close`` when the body was left unread."""
     state = scope.get("state") or {}
-    detail = f"The request body is larger than {limit} bytes."
     body = problem_body(
-        413, "payload_too_large", detail, instance=scope.get("path", ""), request_id=state.get("request_id")
+        error.status, error.code, error.detail, instance=scope.get("path", ""), request_id=state.get("request_id")
     )
     raw = json.dumps(body).encode()
-    start = {
-        "type": "http.response.start",
-        "status": 413,
-        "headers": [
-            (b"content-type", PROBLEM_JSON.encode()),
-            (b"content-length", str(len(raw)).encode()),
-            (b"connection", b"close"),
-        ],
-    }
-    return start, raw
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(raw)).encode()),
+        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in error.headers.items()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    return {"type": "http.response.start", "status": error.status, "headers": headers}, raw
 
 
 class RouteTemplates:
@@ -121,7 +140,7 @@ class RouteTemplates:
 
 
 class PlatformMiddleware:
-    """Request id, body limit, security headers, access line, statement count and HTTP metrics.
+    """Request id, the gate, security headers, access line, statement count and HTTP metrics.
 
     - **Request id**: a sane ``X-Request-ID`` (≤ 128 of ``[A-Za-z0-9._-]``) is echoed, anything else is
       replaced by a new one; it is in ``scope["state"]["request_id"]``, in the log context of everything
@@ -135,10 +154,16 @@ class PlatformMiddleware:
       to paths that take larger bodies (the local storage backend's signed uploads); under
       ``streamed_prefixes`` a body of unknown length is not read up front but handed to the route as it
       arrives: those routes check the request before reading a byte and bound what they read themselves.
-    - **Security headers** suited to a JSON API; responses to authenticated requests and every ``/api/``
-      response get ``Cache-Control: no-store``. The docs page gets the only CSP that lets anything run:
-      its scripts and styles from the CDN and its inline script by hash (no ``'unsafe-inline'``), read
-      from the page itself, which is buffered to hash it (a few KB; only on the docs paths).
+    - **Gate** (``gate.py``), before anything is read: a ``Host`` outside ``allowed_hosts`` gets 400; a
+      body for an ``/api/`` route that needs a token gets 401 without a well-formed bearer token, and,
+      when it is over ``PREAUTH_BODY_BYTES`` or chunked, unless the token is live.
+    - **Security headers** suited to a JSON API, on every response: an unhandled exception is answered
+      here (500 problem+json, then re-raised for the server's error handler and log), not outside this
+      layer without them. A redirect the app built from ``Host`` is made relative. Responses to
+      authenticated requests and every ``/api/`` response get ``Cache-Control: no-store``. The docs page
+      gets the only CSP that lets anything run: its scripts and styles from the CDN and its inline script
+      by hash (no ``'unsafe-inline'``), read from the page itself, which is buffered to hash it (a few
+      KB; only on the docs paths).
     - **Access line** (``hearth.access``, INFO) with method, path, route template, status, duration,
       statements and user; nothing is built for it when INFO is off.
     - **Metrics** (except the operations routes): ``hearth_db_statements_per_request`` by route and,
@@ -163,6 +188,7 @@ class PlatformMiddleware:
         streamed_prefixes: Iterable[str] = (),
         http_metrics: HttpMetrics | None = None,
         unmeasured: Iterable[str] = OPERATIONS_ROUTES,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.default_max_bytes = max_bytes
@@ -171,6 +197,9 @@ class PlatformMiddleware:
         self.http_metrics = http_metrics
         self.unmeasured = frozenset(unmeasured)
         self.templates = RouteTemplates()
+        names = tuple(allowed_hosts)
+        self.allowed_hosts = HostAllowlist(names) if names else None
+        self._open_routes: OpenRoutes | None = None  # read from the app on the first request that needs it
         self._api_headers = (*_SECURITY_HEADERS, (b"content-security-policy", self.API_CSP))
         self._statements: dict[str, Any] = {}  # route -> its hearth_db_statements_per_request child
 
@@ -213,6 +242,7 @@ class PlatformMiddleware:
         status = 500
         response_started = False
         response_length = b""
+        host = headers.get(b"host")
 
         def decorate(message: Message, extra_headers: tuple[tuple[bytes, bytes], ...]) -> None:
             """The response's headers: ours added, any ``X-Request-ID`` of the app's replaced by ours."""
@@ -229,6 +259,8 @@ class PlatformMiddleware:
                     cache_control = True
                 elif lowered == _CONTENT_LENGTH:
                     response_length = value
+                elif lowered == _LOCATION and host is not None:
+                    value = relative_location(value, host)
                 out.append((name, value))
             out.extend(extra_headers)
             if no_store and not cache_control:
@@ -249,35 +281,73 @@ class PlatformMiddleware:
         try:
             upstream = receive
             declared = headers.get(_CONTENT_LENGTH)
+            length = declared_length(declared)
             chunked = b"transfer-encoding" in headers
             http1 = scope.get("http_version") in _HTTP1
-            if declared is not None or chunked or not http1:
-                # a body (an HTTP/1 request with neither header has none: RFC 9112 section 6.3)
-                limit = self.limit_for(path)
-                length = _declared_length(declared)
-                if length > limit:  # refused before anything is read
-                    await _refuse(scope, downstream, limit)
+            # a body (an HTTP/1 request with neither header, or with a zero length, has none: RFC 9112 6.3)
+            has_body = chunked or not http1 or (declared is not None and length != 0)
+            limit = self.limit_for(path)
+            if has_body or self.allowed_hosts is not None:
+                refusal = await self._refusal(scope, headers, path, length if has_body else None, limit)
+                if refusal is not None:  # refused before anything is read
+                    await _send_problem(scope, downstream, refusal, close=has_body)
                     return
+            if has_body:
                 if chunked or length < 0:  # of unknown length: read up front, at most the limit ...
                     if not path.startswith(self.streamed_prefixes):  # ... unless the route bounds it itself
-                        buffered = await _read_bounded(receive, limit)
+                        buffered = await read_bounded(receive, limit)
                         if buffered is None:
-                            await _refuse(scope, downstream, limit)
+                            await _send_problem(scope, downstream, BodyTooLarge(limit), close=True)
                             return
-                        upstream = _replay(buffered, receive)
+                        upstream = replay(buffered, receive)
                 elif not http1:  # an HTTP/1 server delivers exactly the declared length; count others
-                    upstream = _counted(receive, limit)
+                    upstream = counted(receive, limit)
             try:
                 await self.app(scope, upstream, downstream)
-            except _BodyTooLarge:
+            except BodyOverLimit:
                 if not response_started:
-                    await _refuse(scope, downstream, self.limit_for(path))
+                    await _send_problem(scope, downstream, BodyTooLarge(limit), close=True)
+            except Exception:
+                # answered here, with this layer's headers; the server's error handler still logs it
+                if not response_started:
+                    await _send_problem(scope, downstream, Unexpected(), close=False)
+                raise
         finally:
             current_statement_counter.reset(counter_token)
             try:
                 self._record(scope, time.perf_counter() - started, status, counter.count, headers, response_length)
             finally:
                 current_request_id.reset(request_id_token)
+
+    async def _refusal(
+        self, scope: Scope, headers: dict[bytes, bytes], path: str, body_length: int | None, limit: int
+    ) -> HearthError | None:
+        """Why the request is refused before its body is read (``body_length``: ``None`` without a body,
+        -1 when unknown), or ``None``."""
+        allowed = self.allowed_hosts
+        if allowed is not None and path not in OPERATIONS_ROUTES and not allowed.allows(headers.get(b"host")):
+            return HostNotAllowed()  # (probes and scrapers call the operations routes by address)
+        if body_length is None:
+            return None
+        if body_length > limit:
+            return BodyTooLarge(limit)
+        if not path.startswith(API_PREFIX):
+            return None
+        if self._open_routes is None:
+            self._open_routes = OpenRoutes(scope.get("app"))
+        if self._open_routes.match(scope["method"], path):
+            return None
+        token = bearer_token(headers.get(b"authorization"))
+        if token is None:
+            return TokenRequired()
+        if 0 <= body_length <= PREAUTH_BODY_BYTES:
+            return None  # the route checks the token once the body is in: at most this much read for a forged one
+        try:
+            live = await token_is_live(scope["app"], token)
+        except (DBAPIError, PoolTimeoutError) as exc:
+            log.error("database unavailable: %s", type(exc).__name__)
+            return DatabaseUnavailable()
+        return None if live else TokenRejected()
 
     def _record(
         self,
@@ -345,60 +415,7 @@ class PlatformMiddleware:
         return send_docs
 
 
-def _declared_length(raw: bytes | None) -> int:
-    """The declared ``Content-Length``; -1 when there is none or it is not a number."""
-    if raw is None:
-        return -1
-    try:
-        return int(raw)
-    except ValueError:
-        return -1
-
-
-async def _refuse(scope: Scope, send: Send, limit: int) -> None:
-    start, raw = _problem_413(scope, limit)
+async def _send_problem(scope: Scope, send: Send, error: HearthError, *, close: bool) -> None:
+    start, raw = _problem(scope, error, close=close)
     await send(start)
     await send({"type": "http.response.body", "body": raw})
-
-
-async def _read_bounded(receive: Receive, limit: int) -> Message | None:
-    """Read a body of unknown length; ``None`` as soon as it passes the limit, else one message."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away: let the app see it
-            return message
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-
-
-def _replay(buffered: Message, receive: Receive) -> Receive:
-    pending = [buffered]
-
-    async def replay() -> Message:
-        if pending:
-            return pending.pop()
-        return await receive()
-
-    return replay
-
-
-def _counted(receive: Receive, limit: int) -> Receive:
-    received = 0
-
-    async def counted() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise _BodyTooLarge
-        return message
-
-    return counted

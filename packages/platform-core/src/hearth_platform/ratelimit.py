@@ -1,10 +1,14 @@
-"""Rate limits per family (login, register, write, default), in memory or shared through Redis.
+"""Rate limits per family (login, register, write, default, login_failures), in memory or shared through Redis.
 
 Built on ``limits`` (the engine slowapi uses) and applied through FastAPI dependencies, so the limiter
 is created by the app factory rather than at import time, and per-user limits key on the
 authenticated user. With Redis configured the counters are shared by every worker and instance; when
 Redis is unreachable the limiter falls back to in-process counters and logs it, and goes back to Redis
 once it answers again.
+
+Most families count every request (``check``). ``login_failures`` counts only failed logins, per account:
+the login service asks ``ensure_allowed`` before checking a password and ``count``s a failure after, so a
+budget is spent only by wrong passwords and nothing (a success included) ever refills another's.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any
+from typing import Any, Literal, NoReturn
 
 from fastapi import Depends, Request
 from limits import RateLimitItem, parse
@@ -26,7 +30,10 @@ from .security import CurrentUser, Principal
 
 log = logging.getLogger("hearth.ratelimit")
 
-FAMILIES = ("login", "register", "write", "default")
+LOGIN_FAILURES = "login_failures"
+"""The family of failed logins, per account (identity's login service counts them)."""
+
+FAMILIES = ("login", "register", "write", "default", LOGIN_FAILURES)
 
 
 class RateLimiter:
@@ -68,25 +75,39 @@ class RateLimiter:
 
     def check(self, family: str, key: str) -> None:
         """Count one hit for ``key`` in ``family``; raise :class:`RateLimited` when over the limit."""
-        if not self.enabled:
-            return
+        if self.enabled and not self._run(family, key, "hit"):
+            self._refuse(family, key)
+
+    def ensure_allowed(self, family: str, key: str) -> None:
+        """Raise :class:`RateLimited` when ``key`` has spent its budget in ``family``; count nothing."""
+        if self.enabled and not self._run(family, key, "test"):
+            self._refuse(family, key)
+
+    def count(self, family: str, key: str) -> None:
+        """Count one hit for ``key`` in ``family``, never refusing (the refusal is ``ensure_allowed``'s)."""
+        if self.enabled:
+            self._run(family, key, "hit")
+
+    def _run(self, family: str, key: str, operation: Literal["hit", "test"]) -> bool:
+        """``hit`` or ``test`` on Redis, or in process while Redis is away; whether the request is allowed."""
         item = self.items[family]
         strategy = self._strategy()
         try:
-            allowed = strategy.hit(item, family, key)
+            return bool(getattr(strategy, operation)(item, family, key))
         except Exception as exc:
             if strategy is self._memory:
                 raise
             self._fallback.failed(exc)
-            strategy = self._memory
-            allowed = strategy.hit(item, family, key)
-        if not allowed:
-            app_metrics().rate_limited.labels(family=family).inc()
-            try:
-                reset_at = strategy.get_window_stats(item, family, key).reset_time
-            except Exception:  # noqa: BLE001
-                reset_at = time.time() + item.get_expiry()
-            raise RateLimited(math.ceil(max(1.0, reset_at - time.time())))
+            return bool(getattr(self._memory, operation)(item, family, key))
+
+    def _refuse(self, family: str, key: str) -> NoReturn:
+        item = self.items[family]
+        app_metrics().rate_limited.labels(family=family).inc()
+        try:
+            reset_at = self._strategy().get_window_stats(item, family, key).reset_time
+        except Exception:  # noqa: BLE001
+            reset_at = time.time() + item.get_expiry()
+        raise RateLimited(math.ceil(max(1.0, reset_at - time.time())))
 
     def reset(self) -> None:
         self._memory.storage.reset()

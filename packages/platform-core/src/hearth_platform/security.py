@@ -7,7 +7,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
-from .errors import Unauthorized
+from .errors import TokenRejected, TokenRequired
 from .uow import UnitOfWork
 
 
@@ -25,24 +25,38 @@ class TokenAuthenticator(Protocol):
     def authenticate(self, token: str) -> Principal | None: ...
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if not header:
+_MAX_TOKEN = 256
+
+
+def bearer_token(raw: bytes | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (raw bytes); ``None`` when missing or malformed.
+    The one rule: the middleware's gate and ``CurrentUser`` both read the header with it."""
+    if not raw:
         return None
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = raw.partition(b" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > 256:
+    if scheme.lower() != b"bearer" or not token or len(token) > _MAX_TOKEN:
         return None
-    return token
+    try:
+        return token.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def _authorization(request: Request) -> bytes | None:
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            return bytes(value)
+    return None
 
 
 def _current_user(request: Request, uow: UnitOfWork) -> Principal:
-    token = bearer_token(request)
+    token = bearer_token(_authorization(request))
     if token is None:
-        raise Unauthorized("A bearer token is required.")
+        raise TokenRequired()
     principal = uow.resolve(TokenAuthenticator).authenticate(token)  # type: ignore[type-abstract]
     if principal is None:
-        raise Unauthorized("The bearer token is invalid, expired or revoked.")
+        raise TokenRejected()
     request.state.user_id = principal.user_id
     limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:  # every authenticated request counts in the "default" family, per user

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import os
+import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_SECRET_KEY = "dev-insecure-secret-change-me"  # noqa: S105 - the documented laptop default
+PUBLISHED_SECRET_KEYS = frozenset({"dev-insecure-secret-change-me"})
+"""Keys once published as examples (an old ``.env.example``): never accepted, in any profile."""
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+"""This install's own key, under the data directory, used when ``HEARTH_SECRET_KEY`` is unset."""
+
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+
+# settings that mean "unset" when empty, and whose being set or not is itself read (``model_fields_set``)
+_UNSET_WHEN_EMPTY = ("secret_key", "public_base_url")
 
 
 class Settings(BaseSettings):
@@ -45,9 +58,11 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     # How long a download URL works: the longest a viewer who lost access to a post can still fetch its media.
     media_url_ttl_seconds: int = Field(default=300, ge=60)
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Unset: `hearth serve` sets it to the address it serves on; an app built otherwise uses the default.
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
 
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    # Unset: this install's own random key in <data_dir>/secret_key (created on first start; development only).
+    secret_key: SecretStr = SecretStr("")
     token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -66,17 +81,68 @@ class Settings(BaseSettings):
     media_quota_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
     media_unattached_ttl_seconds: int = Field(default=24 * 3600, ge=60)
 
+    # -- The edges of HTTP: which hosts and proxies to believe, and how many wrong passwords an account takes --
+    # Host names this server answers to (comma-separated; ".example.com" also matches its subdomains);
+    # empty: any. Redirects never point at the request's Host either way.
+    allowed_hosts: Annotated[list[str], NoDecode] = []
+    # Addresses or networks of reverse proxies whose X-Forwarded-For / -Proto `hearth serve` believes.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    # Failed logins per account (whatever the client address), on top of the per-address login limit.
+    rate_limit_login_failures: str = "10/15minutes"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_unset(cls, data: Any) -> Any:
+        # dropped rather than kept as None, so that ``model_fields_set`` says what was really configured
+        if isinstance(data, dict):
+            for name in _UNSET_WHEN_EMPTY:
+                if name in data and data[name] in (None, ""):
+                    data = {k: v for k, v in data.items() if k != name}
+        return data
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_names(cls, value: Any) -> list[str]:
+        names = []
+        for raw in _comma_list(value):
+            name = raw.lower().removeprefix("*")  # "*.example.com" is ".example.com"; "*" alone is empty
+            names.append("*" if raw == "*" else name.removeprefix("[").removesuffix("]"))
+        return names
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: Any) -> list[str]:
+        # refused here when malformed: uvicorn would silently compare it as a literal and trust nobody
+        return [str(ipaddress.ip_network(item, strict=False)) for item in _comma_list(value)]
+
     @model_validator(mode="after")
-    def _production_is_strict(self) -> Settings:
+    def _secret_and_profile(self) -> Settings:
+        problems = []
+        configured = self.secret_key_configured
+        secret = self.secret_key.get_secret_value()
+        if configured and secret in PUBLISHED_SECRET_KEYS:
+            problems.append("HEARTH_SECRET_KEY is a published example value: set a random one, or unset it")
         if self.env == "production":
-            problems = []
-            if self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY or len(self.secret_key.get_secret_value()) < 32:
+            if not configured or len(secret) < 32:
                 problems.append("HEARTH_SECRET_KEY must be set to a random value of at least 32 characters")
             if not self.database_url:
                 problems.append("HEARTH_DATABASE_URL must be set (no embedded database in production)")
-            if problems:
-                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        if problems:
+            prefix = "refusing to start in production: " if self.env == "production" else "refusing to start: "
+            raise ValueError(prefix + "; ".join(problems))
+        if not configured:
+            # set past __setattr__, which would count the key as configured
+            self.__dict__["secret_key"] = SecretStr(install_secret(self.data_dir))
         return self
+
+    @property
+    def secret_key_configured(self) -> bool:
+        """Whether ``HEARTH_SECRET_KEY`` was given (else the key is this install's own)."""
+        return "secret_key" in self.model_fields_set
+
+    @property
+    def public_base_url_configured(self) -> bool:
+        return "public_base_url" in self.model_fields_set
 
     @property
     def media_dir(self) -> Path:
@@ -88,4 +154,38 @@ class Settings(BaseSettings):
             "register": self.rate_limit_register,
             "write": self.rate_limit_write,
             "default": self.rate_limit_default,
+            "login_failures": self.rate_limit_login_failures,
         }
+
+
+def _comma_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def install_secret(data_dir: Path) -> str:
+    """This install's signing key: read from ``<data_dir>/secret_key``, created there (mode 0600) on first use.
+
+    Created under a temporary name and linked into place, so that workers starting together all end up
+    with the one key that won, never with a half-written file.
+    """
+    path = data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):  # another process got there first: its key is the key
+                os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise ValueError(f"{path} holds no usable key (under 32 characters): remove it to have a new one made")
+    return secret

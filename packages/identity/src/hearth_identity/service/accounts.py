@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from hearth_platform.ratelimit import LOGIN_FAILURES, RateLimiter
 from hearth_platform.settings import Settings
 from hearth_storage import MediaService
 
@@ -17,11 +18,12 @@ from ..text import has_surrogates, is_valid_username
 
 
 class AccountService:
-    def __init__(self, session: Session, settings: Settings, avatars: MediaService) -> None:
+    def __init__(self, session: Session, settings: Settings, avatars: MediaService, limits: RateLimiter) -> None:
         self._users = UserRepository(session)
         self._tokens = TokenRepository(session)
         self._ttl = settings.token_ttl_seconds
         self._avatars = avatars
+        self._limits = limits
 
     def register(self, data: RegisterRequest) -> AuthSession:
         """Create the account and its first token. Duplicates are decided by the unique constraints."""
@@ -40,11 +42,23 @@ class AccountService:
         return self._session_for(user)
 
     def login(self, data: LoginRequest) -> AuthSession:
-        """One answer (and about one duration) for an unknown user and a wrong password."""
+        """One answer (and about one duration) for an unknown user and a wrong password.
+
+        Each account has a budget of failed logins (``HEARTH_RATE_LIMIT_LOGIN_FAILURES``) from whatever
+        address: once spent, even the right password gets ``429`` until the window ends, so guessing
+        from many addresses gets nowhere. Unknown names have budgets too (the answer must not tell them
+        apart); a success spends and refills nothing.
+        """
         username = data.username.lower()
-        user = self._users.by_username(username) if is_valid_username(username) else None
+        valid = is_valid_username(username)
+        account = f"account:{username}"
+        if valid:
+            self._limits.ensure_allowed(LOGIN_FAILURES, account)
+        user = self._users.by_username(username) if valid else None
         ok = verify_password(user.password_hash if user is not None else None, data.password)
         if user is None or not ok:
+            if valid:  # a name that cannot exist cannot be guessed into: no counter to keep for it
+                self._limits.count(LOGIN_FAILURES, account)
             raise InvalidCredentials()
         if needs_rehash(user.password_hash) and not has_surrogates(data.password):
             user.password_hash = hash_password(data.password)
