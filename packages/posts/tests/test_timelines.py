@@ -274,3 +274,33 @@ def test_concurrent_posting_and_disconnecting(
             done.set()
             writer.join()
     assert feed(client, reader) == expected(app, reader) == []
+
+
+def test_a_poll_from_below_the_horizon_catches_up_through_the_read_time_query(
+    shallow: TestClient, make_user: Callable[..., AppUser]
+) -> None:
+    """A client that polls with an old ``newer_cursor``, from before more posts than the timeline keeps
+    arrived, still gets every newer post, oldest batch first, without a gap."""
+    app = shallow.app
+    assert isinstance(app, FastAPI)
+    author, reader = make_user(), make_user()
+    connect(shallow, author, reader)
+    first = post(shallow, author, "first")
+    top = shallow.get(f"{API}/feed", params={"limit": 1}, headers=reader.headers).json()
+    assert [p["id"] for p in top["items"]] == [first]
+    newer = [post(shallow, author, f"n{i}") for i in range(30)]
+    with resolved(app, TimelineService) as timelines:
+        timelines.repo.trim([reader.id], 20)  # the first post and the oldest new ones are below the horizon now
+    assert sql(app, "SELECT 1 FROM home_timeline_horizons WHERE user_id = :u", u=reader.id)
+    seen: list[int] = []
+    cursor = top["newer_cursor"]
+    while True:
+        r = shallow.get(f"{API}/feed", params={"limit": 7, "newer_than": cursor}, headers=reader.headers)
+        assert r.status_code == 200, r.text
+        batch = [p["id"] for p in r.json()["items"]]
+        if not batch:
+            break
+        assert batch == sorted(batch, reverse=True)
+        seen += reversed(batch)
+        cursor = r.json()["newer_cursor"]
+    assert seen == newer

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
-from .errors import InvalidCursor
+from .errors import InvalidCursor, Unprocessable
 from .security import CurrentUser
 
 T = TypeVar("T")
@@ -27,6 +27,9 @@ Shape = tuple[type, ...]
 """The types of a cursor's values, in order: ``datetime`` (aware, read back in UTC), ``int`` (a bigint),
 ``str``. A cursor holding anything else is refused at decode, before a value reaches a query."""
 KEYSET: Shape = (datetime, int)
+Key = tuple[datetime, int]
+POLL_FLOOR: Key = (datetime(1970, 1, 1, tzinfo=UTC), 0)
+"""The top of an empty newest-first page: whatever is written later is newer."""
 _BIGINT = (-(2**63), 2**63 - 1)
 
 
@@ -114,6 +117,7 @@ class PageRequest:
     codec: CursorCodec
     caller_id: int
     path: str
+    newer_than: str | None = None
 
     def after(self, kind: str, shape: Shape) -> list[Any] | None:
         """The values of ``shape`` the page starts after, or ``None`` for the first page."""
@@ -130,6 +134,19 @@ class PageRequest:
         if values is None:
             return None
         return self.codec.encode(cursor_kind(self.caller_id, self.path, kind), values)
+
+    # -- polling a newest-first list ---------------------------------------------------------------
+
+    def newer(self, kind: str) -> Key | None:
+        """The ``(timestamp, id)`` of the top of the page that gave ``newer_than`` (``None``: not a poll)."""
+        if self.newer_than is None:
+            return None
+        values = self.codec.decode(cursor_kind(self.caller_id, self.path, f"{kind}:newer"), self.newer_than, KEYSET)
+        return values[0], values[1]
+
+    def newer_cursor(self, kind: str, top: Key) -> str:
+        """What a client polls with for the items above ``top`` (bound like every cursor, to its own use)."""
+        return self.codec.encode(cursor_kind(self.caller_id, self.path, f"{kind}:newer"), list(top))
 
 
 async def _page_request(  # async: no I/O, so no thread hop
@@ -152,11 +169,40 @@ Pagination = Annotated[PageRequest, Depends(_page_request)]
 """``limit`` and ``cursor`` of a list route; it needs the caller (``CurrentUser``), to bind cursors to them."""
 
 
+async def _newest_first_request(
+    page: Pagination,
+    newer_than: Annotated[
+        str | None,
+        Query(
+            description="Poll: the items newer than the top of the page that gave this `newer_cursor`, newest "
+            "first; when more than `limit` are new, the `limit` oldest of them (poll again to catch up)."
+        ),
+    ] = None,
+) -> PageRequest:
+    if newer_than and page.cursor is not None:
+        raise Unprocessable(
+            "`cursor` pages back, `newer_than` polls forward: give one of them.",
+            errors=[{"loc": ["query", "newer_than"], "msg": "not with cursor", "type": "value_error"}],
+        )
+    page.newer_than = newer_than or None
+    return page
+
+
+NewestFirst = Annotated[PageRequest, Depends(_newest_first_request)]
+"""``Pagination`` of a newest-first list, with ``newer_than`` for polling (answer with ``NewestFirstPage``)."""
+
+
 class Page(BaseModel, Generic[T]):
     """A page of a list: its items and the cursor of the next page (null on the last one)."""
 
     items: list[T]
     next_cursor: str | None
+
+
+class NewestFirstPage(Page[T], Generic[T]):
+    """A page of a newest-first list, with the cursor that polls for what is written above it."""
+
+    newer_cursor: str
 
 
 def split_page(rows: list[T], limit: int) -> tuple[list[T], bool]:

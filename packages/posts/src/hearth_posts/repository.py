@@ -150,13 +150,23 @@ class PostsRepository:
         return self.to_post(rows[0]) if rows else None
 
     def author_page(
-        self, viewer_id: int, author_id: int, after: tuple[datetime, int] | None, limit: int
+        self,
+        viewer_id: int,
+        author_id: int,
+        after: tuple[datetime, int] | None,
+        limit: int,
+        *,
+        newer: tuple[datetime, int] | None = None,
     ) -> list[PostRow]:
-        """An author's posts the viewer may see, newest first (a profile), in a statement built once per shape."""
+        """An author's posts the viewer may see, newest first (a profile), in a statement built once per shape;
+        ``newer``: the ``limit`` oldest above that key, oldest first (a poll)."""
         params: dict[str, Any] = {"viewer": viewer_id, "author": author_id, "limit": limit}
-        if after is not None:
-            params["after_at"], params["after_id"] = after
-        return [self.to_post(r) for r in _AUTHOR_PAGES[after is not None].all(self.session, params)]
+        mode = "first"
+        if newer is not None:
+            mode, (params["key_at"], params["key_id"]) = "newer", newer
+        elif after is not None:
+            mode, (params["key_at"], params["key_id"]) = "after", after
+        return [self.to_post(r) for r in _AUTHOR_PAGES[mode].all(self.session, params)]
 
     def page(
         self,
@@ -164,13 +174,20 @@ class PostsRepository:
         where: Sequence[ColumnElement[bool]],
         after: tuple[datetime, int] | None,
         limit: int,
+        *,
+        newer: tuple[datetime, int] | None = None,
     ) -> list[PostRow]:
-        """Newest first by (created_at, id), keyset after ``after``, ``limit`` rows (callers ask one more)."""
+        """Newest first by (created_at, id), keyset after ``after``, ``limit`` rows (callers ask one more);
+        ``newer``: the ``limit`` oldest above that key, oldest first (a poll)."""
         stmt = select(*self.post_columns(viewer_id)).where(*where)
-        if after is not None:
-            stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(literal(after[0]), literal(after[1])))
-        stmt = stmt.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)
-        return [self.to_post(r) for r in self.session.execute(stmt)]
+        key = tuple_(Post.created_at, Post.id)
+        if newer is not None:
+            stmt = stmt.where(key > tuple_(literal(newer[0]), literal(newer[1]))).order_by(Post.created_at, Post.id)
+        else:
+            if after is not None:
+                stmt = stmt.where(key < tuple_(literal(after[0]), literal(after[1])))
+            stmt = stmt.order_by(Post.created_at.desc(), Post.id.desc())
+        return [self.to_post(r) for r in self.session.execute(stmt.limit(limit))]
 
     def _lock_post(self, post_id: int, *, key_share: bool = False) -> bool:
         """Lock the post's row in a statement of its own, without the visibility predicate.
@@ -405,16 +422,18 @@ def _visible_post() -> Select[Any]:
     )
 
 
-def _author_page(after: bool) -> Select[Any]:
+def _author_page(mode: str) -> Select[Any]:
     viewer = bindparam("viewer", type_=BigInteger)
     stmt = select(*PostsRepository.post_columns(viewer)).where(
         Post.author_id == bindparam("author", type_=BigInteger), PostsRepository.visible_to(viewer)
     )
-    if after:
-        after_at = bindparam("after_at", type_=DateTime(timezone=True))
-        stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(after_at, bindparam("after_id", type_=BigInteger)))
-    return stmt.order_by(Post.created_at.desc(), Post.id.desc()).limit(bindparam("limit", type_=Integer))
+    key = tuple_(Post.created_at, Post.id)
+    if mode != "first":
+        bound = tuple_(bindparam("key_at", type_=DateTime(timezone=True)), bindparam("key_id", type_=BigInteger))
+        stmt = stmt.where(key > bound if mode == "newer" else key < bound)
+    order = (Post.created_at, Post.id) if mode == "newer" else (Post.created_at.desc(), Post.id.desc())
+    return stmt.order_by(*order).limit(bindparam("limit", type_=Integer))
 
 
 _VISIBLE_POST = CompiledRead(_visible_post)
-_AUTHOR_PAGES = {after: CompiledRead(functools.partial(_author_page, after)) for after in (False, True)}
+_AUTHOR_PAGES = {mode: CompiledRead(functools.partial(_author_page, mode)) for mode in ("first", "after", "newer")}

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Response, status
 
 from hearth_platform.ids import PathId, query_id
-from hearth_platform.pagination import Page, Pagination
+from hearth_platform.pagination import NewestFirst, NewestFirstPage, Page, Pagination
 from hearth_platform.ratelimit import WriteLimit
 from hearth_platform.routing import Router
 from hearth_platform.security import CurrentUser
@@ -53,7 +53,7 @@ def delete_post(post_id: PathId, user: CurrentUser, posts: Posts) -> Response:
 
 
 @router.get("/users/{user_id}/posts")
-def user_posts(user_id: PathId, user: CurrentUser, page: Pagination, feeds: Feeds) -> Page[Post]:
+def user_posts(user_id: PathId, user: CurrentUser, page: NewestFirst, feeds: Feeds) -> NewestFirstPage[Post]:
     return feeds.user_posts(user.user_id, user_id, page)
 
 
@@ -80,10 +80,10 @@ def delete_comment(comment_id: PathId, user: CurrentUser, posts: Posts) -> Respo
 @router.get("/feed")
 def feed(
     user: CurrentUser,
-    page: Pagination,
+    page: NewestFirst,
     feeds: Feeds,
     tag_id: Annotated[int | None, query_id("Only posts by members of this tag")] = None,
-) -> Page[Post]:
+) -> NewestFirstPage[Post]:
     return feeds.feed(user.user_id, page, tag_id)
 
 

@@ -168,24 +168,31 @@ class TimelineRepository:
 
     # -- reads -----------------------------------------------------------------------------------------
 
-    def page(self, viewer_id: int, tag_id: int | None, after: Key | None, limit: int) -> TimelinePage:
+    def page(
+        self, viewer_id: int, tag_id: int | None, after: Key | None, limit: int, *, newer: Key | None = None
+    ) -> TimelinePage:
         """The newest visible posts of the viewer's timeline after ``after`` (by members of the viewer's tag
-        ``tag_id`` only, when given), and the timeline's horizon: one statement, built once per shape."""
+        ``tag_id`` only, when given), and the timeline's horizon: one statement, built once per shape.
+        ``newer``: instead, the ``limit`` oldest posts above that key, oldest first (a poll)."""
         params: dict[str, Any] = {"viewer": viewer_id, "limit": limit}
         if tag_id is not None:
             params["tag"] = tag_id
-        if after is not None:
-            params["after_at"], params["after_id"] = after
-        result = _PAGES[tag_id is not None, after is not None].all(self.session, params)
+        mode = "first"
+        if newer is not None:
+            mode, (params["key_at"], params["key_id"]) = "newer", newer
+        elif after is not None:
+            mode, (params["key_at"], params["key_id"]) = "after", after
+        result = _PAGES[tag_id is not None, mode].all(self.session, params)
         first = result[0]
         cut = (first.h_at, first.h_id) if first.h_at is not None else None
         return TimelinePage([PostsRepository.to_post(r) for r in result if r.id is not None], cut)
 
 
-def _page_statement(by_tag: bool, after: bool) -> Select[Any]:
+def _page_statement(by_tag: bool, mode: str) -> Select[Any]:
     """A timeline page, its rows probed for visibility (the cost follows the page, not the viewer's
     connections), with the horizon of the timeline. Built once per shape, with bound parameters (viewer,
-    limit, tag, after_at/after_id): building a statement of this size costs more than running it."""
+    limit, tag, key_at/key_id): building a statement of this size costs more than running it. ``mode``:
+    ``first`` (newest first), ``after`` (newest first, below the key), ``newer`` (oldest first, above it)."""
     viewer = bindparam("viewer", type_=BigInteger)
     horizon = (
         select(TimelineHorizon.created_at, TimelineHorizon.post_id)
@@ -203,15 +210,22 @@ def _page_statement(by_tag: bool, after: bool) -> Select[Any]:
     if by_tag:
         tag = bindparam("tag", type_=BigInteger)
         conds.append(HomeTimeline.author_id.in_(ConnectionGraph.tag_member_ids_select(viewer, tag)))
-    if after:
-        after_at = bindparam("after_at", type_=DateTime(timezone=True))
-        conds.append(key < tuple_(after_at, bindparam("after_id", type_=BigInteger)))
+    if mode != "first":
+        bound = tuple_(bindparam("key_at", type_=DateTime(timezone=True)), bindparam("key_id", type_=BigInteger))
+        conds.append(key > bound if mode == "newer" else key < bound)
+    ascending = mode == "newer"
     page = (
         select(*PostsRepository.post_columns(viewer))
         .select_from(HomeTimeline)
         .join(Post, Post.id == HomeTimeline.post_id)
         .where(*conds)
-        .order_by(HomeTimeline.created_at.desc(), HomeTimeline.post_id.desc())
+        .order_by(
+            *(
+                (HomeTimeline.created_at, HomeTimeline.post_id)
+                if ascending
+                else (HomeTimeline.created_at.desc(), HomeTimeline.post_id.desc())
+            )
+        )
         .limit(bindparam("limit", type_=Integer))
         .lateral("page")
     )
@@ -221,14 +235,14 @@ def _page_statement(by_tag: bool, after: bool) -> Select[Any]:
         .select_from(one)
         .outerjoin(horizon, true())
         .outerjoin(page, true())
-        .order_by(page.c.created_at.desc(), page.c.id.desc())
+        .order_by(*((page.c.created_at, page.c.id) if ascending else (page.c.created_at.desc(), page.c.id.desc())))
     )
 
 
 _PAGES = {
-    (by_tag, after): CompiledRead(functools.partial(_page_statement, by_tag, after))
+    (by_tag, mode): CompiledRead(functools.partial(_page_statement, by_tag, mode))
     for by_tag in (False, True)
-    for after in (False, True)
+    for mode in ("first", "after", "newer")
 }
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph, TagNotFound
 from hearth_identity import UserDirectory, UserNotFound
 from hearth_platform.errors import Unprocessable
 from hearth_platform.metrics import app_metrics
-from hearth_platform.pagination import Page, PageRequest, split_page
+from hearth_platform.pagination import POLL_FLOOR, Key, NewestFirstPage, PageRequest, split_page
 from hearth_storage import MediaService
 
 from ..models import Post as PostTable
@@ -34,44 +35,78 @@ class FeedService:
         self.users = users
         self.assemble = Assembler(users, media)
 
-    def _page(self, rows: list[PostRow], page: PageRequest, kind: str, viewer_id: int) -> Page[Post]:
+    def _page(
+        self, rows: list[PostRow], page: PageRequest, kind: str, viewer_id: int, top: Key | None
+    ) -> NewestFirstPage[Post]:
+        """A newest-first page of ``rows`` (``limit + 1`` were read), with its cursors; ``top`` is where a
+        poll starts when the page is empty (what the client has already seen)."""
         items, more = split_page(rows, page.limit)
         cursor = page.next_cursor(kind, [items[-1].created_at, items[-1].id]) if more else None
-        return Page[Post](items=self.assemble.posts(items, viewer_id), next_cursor=cursor)
+        if items:
+            top = (items[0].created_at, items[0].id)
+        return NewestFirstPage[Post](
+            items=self.assemble.posts(items, viewer_id),
+            next_cursor=cursor,
+            newer_cursor=page.newer_cursor(kind, top or POLL_FLOOR),
+        )
 
-    def feed(self, viewer_id: int, page: PageRequest, tag_id: int | None = None) -> Page[Post]:
+    def _poll(
+        self, rows: list[PostRow], page: PageRequest, kind: str, viewer_id: int, newer: Key
+    ) -> NewestFirstPage[Post]:
+        """What a poll answers: the ``limit`` oldest of the newer posts (read oldest first), newest first."""
+        rows = rows[: page.limit]
+        rows.reverse()
+        return self._page(rows, page, kind, viewer_id, newer)
+
+    def feed(self, viewer_id: int, page: PageRequest, tag_id: int | None = None) -> NewestFirstPage[Post]:
         started = time.perf_counter()
         kind = f"feed:{viewer_id}:{tag_id or 0}"
         after = page.keyset(kind)
+        newer = page.newer(kind)
         if tag_id is not None and not self.graph.owned_tag_ids(viewer_id, [tag_id]):
             raise TagNotFound(tag_id)
         # the home timeline first: its cost is the page's, whatever the viewer's connections
-        timeline = self.timelines.page(viewer_id, tag_id, after, page.limit + 1)
+        limit = page.limit if newer is not None else page.limit + 1
+        timeline = self.timelines.page(viewer_id, tag_id, after, limit, newer=newer)
         rows = timeline.rows
         horizon = timeline.horizon
-        if len(rows) <= page.limit and horizon is not None:
-            # the timeline was cut: below its horizon, the read-time query finds the rest of the page
-            below = horizon if after is None or after > horizon else after
-            authors = [*self.repo.connected_ids(viewer_id), viewer_id]
-            where = [self.repo.visible_among_authors(viewer_id, authors)]
-            if tag_id is not None:
-                where.append(PostTable.author_id.in_(self.graph.tag_member_ids_select(viewer_id, tag_id)))
-            rows += self.repo.page(viewer_id, where, below, page.limit + 1 - len(rows))
-        result = self._page(rows, page, kind, viewer_id)
+        if newer is not None:
+            if horizon is not None and newer < horizon:  # the newer posts begin below the timeline's cut
+                rows = self.repo.page(viewer_id, self._read_time(viewer_id, tag_id), None, limit, newer=newer)
+            result = self._poll(rows, page, kind, viewer_id, newer)
+        else:
+            if len(rows) <= page.limit and horizon is not None:
+                # the timeline was cut: below its horizon, the read-time query finds the rest of the page
+                below = horizon if after is None or after > horizon else after
+                where = self._read_time(viewer_id, tag_id)
+                rows += self.repo.page(viewer_id, where, below, page.limit + 1 - len(rows))
+            result = self._page(rows, page, kind, viewer_id, after)
         app_metrics().feed_build_seconds.labels(kind="feed").observe(time.perf_counter() - started)
         return result
 
-    def user_posts(self, viewer_id: int, user_id: int, page: PageRequest) -> Page[Post]:
+    def _read_time(self, viewer_id: int, tag_id: int | None) -> list[ColumnElement[bool]]:
+        """The read-time feed's predicate: posts of the viewer's connections (of the tag's members) they may see."""
+        authors = [*self.repo.connected_ids(viewer_id), viewer_id]
+        where = [self.repo.visible_among_authors(viewer_id, authors)]
+        if tag_id is not None:
+            where.append(PostTable.author_id.in_(self.graph.tag_member_ids_select(viewer_id, tag_id)))
+        return where
+
+    def user_posts(self, viewer_id: int, user_id: int, page: PageRequest) -> NewestFirstPage[Post]:
         if not self.users.existing_ids([user_id]):
             raise UserNotFound(user_id)
         kind = f"user-posts:{viewer_id}:{user_id}"
         after = page.keyset(kind)
-        rows = self.repo.author_page(viewer_id, user_id, after, page.limit + 1)
+        newer = page.newer(kind)
+        limit = page.limit if newer is not None else page.limit + 1
+        rows = self.repo.author_page(viewer_id, user_id, after, limit, newer=newer)
         # A user who blocked the viewer does not exist for them (as GET /users/{id} answers 404). A block ends
         # the connection, so such a page is always empty: the block is looked up only for empty pages.
         if not rows and user_id != viewer_id and user_id in self.graph.blocker_ids(viewer_id):
             raise UserNotFound(user_id)
-        return self._page(rows, page, kind, viewer_id)
+        if newer is not None:
+            return self._poll(rows, page, kind, viewer_id, newer)
+        return self._page(rows, page, kind, viewer_id, after)
 
     def digest(self, viewer_id: int, since: datetime | None) -> Digest:
         started = time.perf_counter()
