@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from .cors import CorsMiddleware
 from .errors import install_error_handlers
 from .metrics import HttpMetrics
 from .middleware import PlatformMiddleware
@@ -22,6 +23,8 @@ def install_http(app: FastAPI, settings: Settings, *, http_metrics: bool = True)
         registry = CollectorRegistry()
         metrics = HttpMetrics(registry)
         app.state.http_metrics_registry = registry
+    if settings.cors_origins:  # inside the platform middleware: preflights get its request id and headers
+        app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
     app.add_middleware(
         PlatformMiddleware,
         max_bytes=settings.max_body_bytes,

@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = []
     # Addresses or networks of reverse proxies whose X-Forwarded-For / -Proto `hearth serve` believes.
     trusted_proxies: Annotated[list[str], NoDecode] = []
+    # Origins (scheme://host[:port], comma-separated) whose browser pages may call the API; empty: none.
+    cors_origins: Annotated[list[str], NoDecode] = []
     # Failed logins per account (whatever the client address), on top of the per-address login limit.
     rate_limit_login_failures: str = "10/15minutes"
 
@@ -108,6 +110,15 @@ class Settings(BaseSettings):
             name = raw.lower().removeprefix("*")  # "*.example.com" is ".example.com"; "*" alone is empty
             names.append("*" if raw == "*" else name.removeprefix("[").removesuffix("]"))
         return names
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> list[str]:
+        origins = [item.rstrip("/") for item in _comma_list(value)]
+        for origin in origins:
+            if "://" not in origin or origin == "*":
+                raise ValueError(f"an origin is scheme://host[:port], not {origin!r}")
+        return origins
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
