@@ -232,8 +232,12 @@ def test_writes_per_user_are_counted_across_workers(stack: Stack, workers: Worke
         for i in range(WRITE + 4)
     ]
     assert [a.status for a in answers] == [201] * WRITE + [429] * 4, [a.status for a in answers]
+    # the tightest quota (writes, not the default family) on every answer, counted down across both workers
+    assert [a.headers["ratelimit-remaining"] for a in answers] == [str(WRITE - 1 - i) for i in range(WRITE)] + ["0"] * 4
+    assert {a.headers["ratelimit-limit"] for a in answers} == {str(WRITE)}
     for a in answers[WRITE:]:
         _assert_429(a)
+        assert a.headers["ratelimit-reset"] == a.headers["retry-after"]
     _refused_on_both_workers(answers[WRITE:])
     # the family is "writes", not "posts": a connection request is refused too, on either worker
     for i in range(2):

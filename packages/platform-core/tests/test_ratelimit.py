@@ -165,6 +165,26 @@ def test_third_login_from_one_address_is_429(make_app: Callable[..., FastAPI], a
         assert other.post("/login-probe").status_code == 200  # per client address
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])
+def test_a_limited_route_tells_its_quota_on_every_answer(
+    make_app: Callable[..., FastAPI], redis_url: str, shared: bool
+) -> None:
+    """``RateLimit-Limit/-Remaining/-Reset`` on each answer of a limited route, the 429 included (API.md)."""
+    overrides: dict[str, object] = {"redis_url": redis_url} if shared else {}
+    app = _login_app(make_app, **overrides)
+    address = (f"10.1.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}", 50000)
+    with TestClient(app, client=address) as client:
+        answers = [client.post("/login-probe") for _ in range(3)]
+    assert [r.status_code for r in answers] == [200, 200, 429]
+    assert [r.headers["ratelimit-limit"] for r in answers] == ["2", "2", "2"]
+    assert [r.headers["ratelimit-remaining"] for r in answers] == ["1", "0", "0"]
+    for r in answers:
+        assert 1 <= int(r.headers["ratelimit-reset"]) <= 60
+    assert int(answers[2].headers["retry-after"]) == int(answers[2].headers["ratelimit-reset"])
+    with TestClient(app) as client:
+        assert "ratelimit-limit" not in client.get("/health/live").headers  # not a limited route
+
+
 def test_limits_can_be_switched_off(make_app: Callable[..., FastAPI]) -> None:
     app = make_app(rate_limit_enabled=False, rate_limit_login="1/minute")
 

@@ -47,6 +47,7 @@ from .gate import (
 )
 from .logging import current_request_id
 from .metrics import HttpMetrics, app_metrics
+from .ratelimit import QUOTA_KEY
 from .security import bearer_token
 
 access_log = logging.getLogger("hearth.access")
@@ -263,6 +264,9 @@ class PlatformMiddleware:
                     value = relative_location(value, host)
                 out.append((name, value))
             out.extend(extra_headers)
+            quota = state.get(QUOTA_KEY) if (state := scope.get("state")) else None
+            if quota is not None:  # the tightest rate limit this request counted against
+                out.extend(quota.headers())
             if no_store and not cache_control:
                 out.append(_NO_STORE)
             out.append((_X_REQUEST_ID, raw_id))

@@ -6,6 +6,11 @@ authenticated user. With Redis configured the counters are shared by every worke
 Redis is unreachable the limiter falls back to in-process counters and logs it, and goes back to Redis
 once it answers again.
 
+Every request a family counts learns its quota (limit, what is left, seconds to the window's end) in the
+same round trip as the count (one Lua call on Redis); the tightest quota a request met goes into its ASGI
+scope, and the platform middleware writes it as ``RateLimit-Limit/-Remaining/-Reset`` on the response,
+a 429 included (API.md, Conventions).
+
 Most families count every request (``check``). ``login_failures`` counts only failed logins, per account:
 the login service asks ``ensure_allowed`` before checking a password and ``count``s a failure after, so a
 budget is spent only by wrong passwords and nothing (a success included) ever refills another's.
@@ -16,6 +21,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass
 from typing import Any, Literal, NoReturn
 
 from fastapi import Depends, Request
@@ -35,6 +42,44 @@ LOGIN_FAILURES = "login_failures"
 
 FAMILIES = ("login", "register", "write", "default", LOGIN_FAILURES)
 
+QUOTA_KEY = "hearth_rate_quota"
+"""Where the tightest quota a request met is kept, in its scope's ``state``."""
+
+# one round trip: count the hit, start the window on the first, and say how long the window still runs
+_HIT_SCRIPT = """
+local n = redis.call('INCRBY', KEYS[1], 1)
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {n, redis.call('PTTL', KEYS[1])}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """A family's budget for one key after a hit: its limit, what is left, and seconds until it is whole."""
+
+    limit: int
+    remaining: int
+    reset: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.remaining < 0
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(max(0, self.remaining)).encode()),
+            (b"ratelimit-reset", str(self.reset).encode()),
+        ]
+
+
+def note_quota(scope: MutableMapping[str, Any], quota: Quota) -> None:
+    """Keep ``quota`` for the response when it is the tightest the request met."""
+    state = scope.setdefault("state", {})
+    kept = state.get(QUOTA_KEY)
+    if kept is None or quota.remaining < kept.remaining:
+        state[QUOTA_KEY] = quota
+
 
 class RateLimiter:
     RETRY_SHARED_AFTER_S = 5.0
@@ -52,6 +97,7 @@ class RateLimiter:
         self._memory = FixedWindowRateLimiter(MemoryStorage())
         self._shared: FixedWindowRateLimiter | None = None
         self._shared_storage: Storage | None = None
+        self._hit_script: Any = None
         if redis_url:
             # counters live under this deployment's prefix (``<prefix>ratelimit:...``), like its cache keys:
             # two deployments on one Redis must neither share counters nor clear each other's on reset()
@@ -62,6 +108,7 @@ class RateLimiter:
                 raise ValueError("the rate-limit storage must be synchronous (redis://, rediss://, ...)")
             self._shared_storage = shared
             self._shared = FixedWindowRateLimiter(shared)
+            self._hit_script = shared.get_connection().register_script(_HIT_SCRIPT)  # type: ignore[attr-defined]
         self._fallback = RedisFallback("rate limits", log, retry_after=self.RETRY_SHARED_AFTER_S)
 
     @property
@@ -73,10 +120,34 @@ class RateLimiter:
             return self._shared
         return self._memory
 
-    def check(self, family: str, key: str) -> None:
-        """Count one hit for ``key`` in ``family``; raise :class:`RateLimited` when over the limit."""
-        if self.enabled and not self._run(family, key, "hit"):
-            self._refuse(family, key)
+    def check(self, family: str, key: str, *, scope: MutableMapping[str, Any] | None = None) -> None:
+        """Count one hit for ``key`` in ``family``; raise :class:`RateLimited` when over the limit. The
+        quota is noted in ``scope`` for the response's ``RateLimit-*`` headers."""
+        if not self.enabled:
+            return
+        quota = self._hit(family, key)
+        if scope is not None:
+            note_quota(scope, quota)
+        if quota.exceeded:
+            app_metrics().rate_limited.labels(family=family).inc()
+            raise RateLimited(max(1, quota.reset))
+
+    def _hit(self, family: str, key: str) -> Quota:
+        """Count one hit: on Redis in one round trip, or in process while Redis is away."""
+        item = self.items[family]
+        storage_key = item.key_for(family, key)
+        expiry = item.get_expiry()
+        shared = self._shared_storage
+        if shared is not None and not self._fallback.down:
+            try:
+                count, ttl_ms = self._hit_script([shared.prefixed_key(storage_key)], [expiry])  # type: ignore[attr-defined]
+                return Quota(item.amount, item.amount - int(count), math.ceil(max(int(ttl_ms), 0) / 1000))
+            except Exception as exc:  # noqa: BLE001 - Redis is away: count in process until it is back
+                self._fallback.failed(exc)
+        memory = self._memory.storage
+        count = memory.incr(storage_key, expiry)
+        reset = math.ceil(max(memory.get_expiry(storage_key) - time.time(), 0))
+        return Quota(item.amount, item.amount - count, reset)
 
     def ensure_allowed(self, family: str, key: str) -> None:
         """Raise :class:`RateLimited` when ``key`` has spent its budget in ``family``; count nothing."""
@@ -86,7 +157,7 @@ class RateLimiter:
     def count(self, family: str, key: str) -> None:
         """Count one hit for ``key`` in ``family``, never refusing (the refusal is ``ensure_allowed``'s)."""
         if self.enabled:
-            self._run(family, key, "hit")
+            self._hit(family, key)
 
     def _run(self, family: str, key: str, operation: Literal["hit", "test"]) -> bool:
         """``hit`` or ``test`` on Redis, or in process while Redis is away; whether the request is allowed."""
@@ -133,7 +204,7 @@ def limit_per_address(family: str) -> Any:
     def _check(request: Request) -> None:
         limiter = _limiter(request)
         if limiter is not None:
-            limiter.check(family, f"addr:{client_address(request)}")
+            limiter.check(family, f"addr:{client_address(request)}", scope=request.scope)
 
     _check.__name__ = f"rate_limit_{family}_per_address"
     return Depends(_check)
@@ -142,7 +213,7 @@ def limit_per_address(family: str) -> Any:
 def _write_limit(request: Request, user: CurrentUser) -> Principal:
     limiter = _limiter(request)
     if limiter is not None:
-        limiter.check("write", f"user:{user.user_id}")
+        limiter.check("write", f"user:{user.user_id}", scope=request.scope)
     return user
 
 

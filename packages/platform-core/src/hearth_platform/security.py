@@ -60,7 +60,7 @@ def _current_user(request: Request, uow: UnitOfWork) -> Principal:
     request.state.user_id = principal.user_id
     limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:  # every authenticated request counts in the "default" family, per user
-        limiter.check("default", f"user:{principal.user_id}")
+        limiter.check("default", f"user:{principal.user_id}", scope=request.scope)
     return principal
 
 
