@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, status
+from fastapi import Depends, Query, Response, status
 
 from hearth_identity import PublicUser, UserSummary
 from hearth_platform.ids import PathId
 from hearth_platform.pagination import Page, Pagination
 from hearth_platform.ratelimit import WriteLimit
-from hearth_platform.routing import Router
+from hearth_platform.routing import Router, locate
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
@@ -55,8 +55,12 @@ def _problems(*codes: tuple[int, str], auth: tuple[int, str] = _AUTH) -> dict[in
         _WRITES,
     ),
 )
-def send_request(body: schemas.UserRef, user: CurrentUser, service: Requests) -> schemas.ConnectionRequest:
-    return service.send_request(user.user_id, body.user_id)
+def send_request(
+    body: schemas.UserRef, user: CurrentUser, service: Requests, response: Response
+) -> schemas.ConnectionRequest:
+    request = service.send_request(user.user_id, body.user_id)
+    locate(response, f"/connections/requests/{request.id}")
+    return request
 
 
 @router.get(
@@ -180,8 +184,10 @@ def list_tags(user: CurrentUser, service: Tags) -> schemas.TagList:
     summary="Create a tag",
     responses=_problems((409, "`tag_exists` (case-insensitive)"), (422, "Name not 1-50 characters of plain text")),
 )
-def create_tag(body: schemas.TagIn, user: CurrentUser, service: Tags) -> schemas.Tag:
-    return service.create_tag(user.user_id, body.name)
+def create_tag(body: schemas.TagIn, user: CurrentUser, service: Tags, response: Response) -> schemas.Tag:
+    tag = service.create_tag(user.user_id, body.name)
+    locate(response, f"/tags/{tag.id}")
+    return tag
 
 
 @router.patch(

@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
@@ -44,3 +44,12 @@ class Router(APIRouter):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(route_class=OffloadedRoute, **kwargs)
+
+
+API_PREFIX = "/api/v1"
+
+
+def locate(response: Response, path: str) -> None:
+    """``Location`` of what a ``201`` created (API.md): its path under the API, never built from the request's
+    ``Host`` (a forged one must not end up in a client's next request)."""
+    response.headers["Location"] = API_PREFIX + path

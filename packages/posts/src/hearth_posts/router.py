@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Response, status
 from hearth_platform.ids import PathId, query_id
 from hearth_platform.pagination import NewestFirst, NewestFirstPage, Page, Pagination
 from hearth_platform.ratelimit import WriteLimit
-from hearth_platform.routing import Router
+from hearth_platform.routing import Router, locate
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 from hearth_storage import Media
@@ -28,8 +28,10 @@ MediaAccess = Annotated[PostMediaAccess, Depends(provide(PostMediaAccess, writes
 
 
 @router.post("/posts", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit])
-def create_post(data: PostCreate, user: CurrentUser, posts: Posts) -> Post:
-    return posts.create_post(user.user_id, data)
+def create_post(data: PostCreate, user: CurrentUser, posts: Posts, response: Response) -> Post:
+    post = posts.create_post(user.user_id, data)
+    locate(response, f"/posts/{post.id}")
+    return post
 
 
 @router.get("/posts/{post_id}")
@@ -63,8 +65,10 @@ def list_comments(post_id: PathId, user: CurrentUser, page: Pagination, posts: P
 
 
 @router.post("/posts/{post_id}/comments", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit])
-def add_comment(post_id: PathId, data: CommentCreate, user: CurrentUser, posts: Posts) -> Comment:
-    return posts.add_comment(user.user_id, post_id, data)
+def add_comment(post_id: PathId, data: CommentCreate, user: CurrentUser, posts: Posts, response: Response) -> Comment:
+    comment = posts.add_comment(user.user_id, post_id, data)
+    locate(response, f"/comments/{comment.id}")
+    return comment
 
 
 @router.delete(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, status
+from fastapi import Depends, Response, status
 
 from hearth_platform.ratelimit import WriteLimit
-from hearth_platform.routing import Router
+from hearth_platform.routing import Router, locate
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
@@ -29,6 +29,8 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 
 @router.post("/media", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit], responses=_PROBLEMS)
-def create_media(data: MediaUploadRequest, user: CurrentUser, media: Service) -> MediaUpload:
+def create_media(data: MediaUploadRequest, user: CurrentUser, media: Service, response: Response) -> MediaUpload:
     """Announce an upload: a pending media record and a signed URL to PUT the bytes to (once)."""
-    return media.create_upload(user.user_id, data.content_type, data.size_bytes)
+    upload = media.create_upload(user.user_id, data.content_type, data.size_bytes)
+    locate(response, f"/media/{upload.media.id}")
+    return upload
