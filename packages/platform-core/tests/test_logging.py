@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +82,11 @@ def test_json_lines_with_request_id_and_access_line(
     assert line["path"] == "/items/7"
     assert line["status"] == 200
     assert isinstance(line["duration_ms"], int | float) and line["duration_ms"] >= 0
+    # one complete line: what, how it ended, from whom
+    assert line["message"] == f"GET /items/7 200 {line['duration_ms']}ms"
+    assert line["client"] == "testclient" and line["user_agent"] == "testclient"
+    # ISO 8601, UTC
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["ts"]), line["ts"]
 
 
 @pytest.mark.usefixtures("restore_logging")
@@ -145,6 +151,16 @@ def test_console_format_is_readable(make_app: Callable[..., FastAPI], capsys: py
     line = next(line for line in out.splitlines() if "hearth.access" in line)
     assert not line.startswith("{")
     assert "[console-1]" in line and "status=200" in line and "route=/items/{item_id}" in line
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_json_lines_leave_out_colour_escapes_and_auto_is_json_off_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", "auto")  # captured output is not a terminal
+    logging.getLogger("uvicorn.error").info("Started", extra={"color_message": "\x1b[32mStarted\x1b[0m"})
+    (line,) = _lines(capsys.readouterr().out)
+    assert line["message"] == "Started" and "color_message" not in line
 
 
 @pytest.mark.usefixtures("restore_logging")

@@ -12,8 +12,22 @@ from pythonjsonlogger.json import JsonEncoder
 
 current_request_id: ContextVar[str | None] = ContextVar("hearth_request_id", default=None)
 
-# a LogRecord's own attributes; every other attribute of a record is an extra field of the line
-_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+# a LogRecord's own attributes; every other attribute of a record is an extra field of the line (but
+# uvicorn's ``color_message``: the same message with ANSI colour escapes)
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
+
+
+def iso_utc(created: float, msecs: float, cache: list[Any]) -> str:
+    """``2026-11-30T13:05:09.123Z``: ISO 8601 in UTC; the part to the second is formatted once per second."""
+    second = int(created)
+    if cache[0] != second:
+        cache[0], cache[1] = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+    return f"{cache[1]}.{int(msecs):03d}Z"
 
 
 class RequestIdFilter(logging.Filter):
@@ -38,14 +52,10 @@ class JsonLineFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__()
-        self._second: tuple[int, str] = (-1, "")
+        self._second: list[Any] = [-1, ""]
 
     def _timestamp(self, record: logging.LogRecord) -> str:
-        second = int(record.created)
-        cached = self._second
-        if cached[0] != second:
-            cached = self._second = (second, time.strftime("%Y-%m-%d %H:%M:%S", self.converter(record.created)))
-        return f"{cached[1]},{int(record.msecs):03d}"
+        return iso_utc(record.created, record.msecs, self._second)
 
     def format(self, record: logging.LogRecord) -> str:
         fields: dict[str, Any] = {}
@@ -74,6 +84,15 @@ class JsonLineFormatter(logging.Formatter):
 
 
 class ConsoleFormatter(logging.Formatter):
+    """``<ISO 8601 UTC> LEVEL logger: message [request id] key=value ...``, for a terminal."""
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__(fmt)
+        self._second: list[Any] = [-1, ""]
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        return iso_utc(record.created, record.msecs, self._second)
+
     _skip = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
         "message",
         "asctime",
@@ -89,10 +108,13 @@ class ConsoleFormatter(logging.Formatter):
         return f"{base}{' [' + rid + ']' if rid else ''}{' ' + extras if extras else ''}"
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Configure the root logger once per process (idempotent)."""
+def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
+    """Configure the root logger once per process (idempotent). ``fmt``: ``json``, ``console``, or ``auto``
+    (console lines in a terminal, JSON otherwise)."""
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RequestIdFilter())
+    if fmt == "auto":
+        fmt = "console" if sys.stdout.isatty() else "json"
     if fmt == "json":
         handler.setFormatter(JsonLineFormatter())
     else:

@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     rate_limit_default: str = "600/minute"
 
     log_level: str = "INFO"
-    log_format: Literal["json", "console"] = "json"
+    # auto: readable console lines in a terminal, JSON lines otherwise
+    log_format: Literal["auto", "json", "console"] = "auto"
 
     # Media quotas: what one user's media (uploaded or announced) may add up to, and how long a media never
     # attached to a post or avatar is kept before it is erased.
