@@ -77,7 +77,7 @@ def statement_metrics(base: str) -> dict[str, list[float]]:
         m = _METRIC.match(line)
         if not m:
             continue
-        route = re.search(r'route="([^"]*)"', m.group(2))
+        route = re.search(r'handler="([^"]*)"', m.group(2))  # summed over methods
         if route is None:
             continue
         slot = out.setdefault(route.group(1), [0.0, 0.0])

@@ -92,7 +92,9 @@ def test_database_statements_per_request_by_route(client: TestClient) -> None:
     statements = {
         s.name: s.value
         for s in _samples(client)
-        if s.name.startswith("hearth_db_statements_per_request") and s.labels.get("route") == "/api/v1/two-selects"
+        if s.name.startswith("hearth_db_statements_per_request")
+        and s.labels.get("handler") == "/api/v1/two-selects"
+        and s.labels.get("method") == "GET"  # labels as http_requests_total's, to join with it
     }
     assert statements["hearth_db_statements_per_request_count"] == 3
     assert statements["hearth_db_statements_per_request_sum"] == 6  # two SELECTs per request
@@ -106,8 +108,16 @@ def test_application_metrics_are_exposed(client: TestClient) -> None:
         "hearth_feed_build_seconds",
         "hearth_cache_requests",
         "hearth_rate_limited_requests",
+        "hearth_db_pool_connections_in_use",
+        "hearth_db_pool_overflow_connections",
     ):
         assert name in names, f"{name} is missing from /metrics"
+
+
+def test_the_pool_gauges_follow_checkouts(client: TestClient) -> None:
+    client.get("/api/v1/two-selects")
+    in_use = {s.labels["pool"]: s.value for s in _samples(client) if s.name == "hearth_db_pool_connections_in_use"}
+    assert in_use == {"read": 0, "write": 0}  # every connection went back (the scrape itself holds none)
 
 
 def test_operations_routes_are_not_counted(client: TestClient) -> None:
@@ -126,12 +136,11 @@ def test_routes_of_included_routers_are_labelled_with_their_full_template(client
     statements = {
         s.name: s.value
         for s in samples
-        if s.name.startswith("hearth_db_statements_per_request") and s.labels.get("route") == INCLUDED
+        if s.name.startswith("hearth_db_statements_per_request") and s.labels.get("handler") == INCLUDED
     }
     assert statements["hearth_db_statements_per_request_count"] >= 2
     # never the router-relative template, which another router could share
     assert not [s for s in samples if s.labels.get("handler") == "/things/{thing_id}"]
-    assert not [s for s in samples if s.labels.get("route") == "/things/{thing_id}"]
 
 
 def test_unknown_methods_share_one_label(client: TestClient) -> None:

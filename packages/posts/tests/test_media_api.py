@@ -67,8 +67,11 @@ def _problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
     return body
 
 
+PRESIGN_CACHE = "storage.presign"  # the cache storage keeps its download URLs in
+
+
 def _presign_count(result: str) -> float:
-    return REGISTRY.get_sample_value("hearth_presign_cache_requests_total", {"result": result}) or 0.0
+    return REGISTRY.get_sample_value("hearth_cache_requests_total", {"cache": PRESIGN_CACHE, "result": result}) or 0.0
 
 
 # -- the whole flow, on both backends -----------------------------------------------------------
@@ -132,7 +135,8 @@ def test_download_url_is_cached_until_near_expiry(api: MediaApi, make_user: Call
     assert _presign_count("hit") == hits + 1
 
     metrics = api.client.get("/metrics").text
-    assert 'hearth_presign_cache_requests_total{result="hit"}' in metrics
+    assert f'hearth_cache_requests_total{{cache="{PRESIGN_CACHE}",result="hit"}}' in metrics
+    assert "hearth_presign" not in metrics  # counted once, by the cache
 
 
 def test_health_reports_storage(api: MediaApi) -> None:

@@ -20,6 +20,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
+from .metrics import app_metrics
+
 log = logging.getLogger("hearth.database")
 
 NAMING_CONVENTION = {
@@ -161,6 +163,30 @@ class ConnectionLiveness:
             raise sa_exc.InvalidatePoolError("the connection did not answer a ping")
 
 
+class PoolGauges:
+    """``hearth_db_pool_connections_in_use`` and ``hearth_db_pool_overflow_connections`` of one pool, kept
+    at its checkouts and checkins (a pool's state is per process; the gauges add up the workers)."""
+
+    def __init__(self, name: str) -> None:
+        metrics = app_metrics()
+        self.in_use = metrics.db_pool_in_use.labels(pool=name)
+        self.overflow = metrics.db_pool_overflow.labels(pool=name)
+
+    def install(self, engine: Engine) -> None:
+        pool = engine.pool
+
+        def checkout(*_: Any) -> None:
+            self.in_use.inc()
+            self.overflow.set(max(0, pool.overflow()))  # type: ignore[attr-defined]
+
+        def checkin(*_: Any) -> None:
+            self.in_use.dec()
+            self.overflow.set(max(0, pool.overflow()))  # type: ignore[attr-defined]
+
+        event.listen(engine, "checkout", checkout)
+        event.listen(engine, "checkin", checkin)
+
+
 class Database:
     """Owns the engines and hands out units of work. Built by the app's lifespan, never at import.
 
@@ -198,9 +224,10 @@ class Database:
         )
         self.engines = (self.engine, self.read_engine)
         liveness = ConnectionLiveness(idle_ping_after)
-        for engine in self.engines:
+        for engine, name in ((self.engine, "write"), (self.read_engine, "read")):
             liveness.install(engine)
             event.listen(engine, "before_cursor_execute", _count_statement)
+            PoolGauges(name).install(engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 

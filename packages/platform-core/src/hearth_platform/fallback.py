@@ -11,6 +11,8 @@ import logging
 import threading
 import time
 
+from .metrics import app_metrics
+
 
 class RedisFallback:
     def __init__(self, what: str, log: logging.Logger, retry_after: float = 5.0) -> None:
@@ -32,4 +34,6 @@ class RedisFallback:
                 self.log.warning(
                     "redis unreachable: %s falling back to in-process", self.what, extra={"error": type(exc).__name__}
                 )
+                app_metrics().redis_fallbacks.labels(part=self.what).inc()
             self._down_until = time.monotonic() + self.retry_after
+            app_metrics().redis_fallback_until.labels(part=self.what).set(time.time() + self.retry_after)

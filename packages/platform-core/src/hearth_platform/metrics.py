@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, Summary
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary
 from prometheus_client import multiprocess as prom_multiprocess
 
 
@@ -22,7 +22,12 @@ class AppMetrics:
     feed_build_seconds: Histogram
     cache_requests: Counter
     rate_limited: Counter
-    presign_requests: Counter
+    db_pool_in_use: Gauge
+    db_pool_overflow: Gauge
+    redis_fallback_until: Gauge
+    redis_fallbacks: Counter
+    created: Counter
+    login_failures: Counter
 
 
 @cache
@@ -30,8 +35,8 @@ def app_metrics() -> AppMetrics:
     return AppMetrics(
         db_statements=Histogram(
             "hearth_db_statements_per_request",
-            "SQL statements issued per HTTP request, by route template.",
-            ["route"],
+            "SQL statements issued per HTTP request, by method and route template (labels as http_requests_total).",
+            ["method", "handler"],
             buckets=(0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100),
         ),
         feed_build_seconds=Histogram(
@@ -50,10 +55,39 @@ def app_metrics() -> AppMetrics:
             "Requests refused by a rate limit, by limit family.",
             ["family"],
         ),
-        presign_requests=Counter(
-            "hearth_presign_cache_requests",
-            "Presigned download URL lookups by result (hit or miss).",
-            ["result"],
+        # gauges of every worker add up (livesum), of workers alive only
+        db_pool_in_use=Gauge(
+            "hearth_db_pool_connections_in_use",
+            "Database connections checked out of the pool now, by pool (write: transactions, read: autocommit).",
+            ["pool"],
+            multiprocess_mode="livesum",
+        ),
+        db_pool_overflow=Gauge(
+            "hearth_db_pool_overflow_connections",
+            "Connections open beyond the pool's size now (HEARTH_DB_MAX_OVERFLOW bounds them), by pool.",
+            ["pool"],
+            multiprocess_mode="livesum",
+        ),
+        redis_fallback_until=Gauge(
+            "hearth_redis_fallback_until_seconds",
+            "Unix time until which a part (cache, rate limits) serves from its in-process stand-in after Redis "
+            "failed; in the past: on Redis. Falling back now: hearth_redis_fallback_until_seconds > time().",
+            ["part"],
+            multiprocess_mode="livemax",
+        ),
+        redis_fallbacks=Counter(
+            "hearth_redis_fallbacks",
+            "Times a part (cache, rate limits) stepped aside to its in-process stand-in because Redis failed.",
+            ["part"],
+        ),
+        created=Counter(
+            "hearth_created",
+            "Objects created, by kind (user: a sign-up, post, comment).",
+            ["kind"],
+        ),
+        login_failures=Counter(
+            "hearth_login_failures",
+            "Logins refused for a wrong username or password.",
         ),
     )
 

@@ -46,7 +46,7 @@ from .gate import (
     token_is_live,
 )
 from .logging import current_request_id
-from .metrics import HttpMetrics, app_metrics
+from .metrics import HTTP_METHODS, HttpMetrics, app_metrics
 from .ratelimit import QUOTA_KEY
 from .security import bearer_token
 
@@ -167,7 +167,7 @@ class PlatformMiddleware:
       KB; only on the docs paths).
     - **Access line** (``hearth.access``, INFO) with method, path, route template, status, duration,
       statements and user; nothing is built for it when INFO is off.
-    - **Metrics** (except the operations routes): ``hearth_db_statements_per_request`` by route and,
+    - **Metrics** (except the operations routes): ``hearth_db_statements_per_request`` by method and route and,
       given ``http_metrics``, the HTTP request metrics by route template, method and status.
     """
 
@@ -202,7 +202,7 @@ class PlatformMiddleware:
         self.allowed_hosts = HostAllowlist(names) if names else None
         self._open_routes: OpenRoutes | None = None  # read from the app on the first request that needs it
         self._api_headers = (*_SECURITY_HEADERS, (b"content-security-policy", self.API_CSP))
-        self._statements: dict[str, Any] = {}  # route -> its hearth_db_statements_per_request child
+        self._statements: dict[tuple[str, str], Any] = {}  # (method, route) -> its statements histogram child
 
     @classmethod
     def docs_csp(cls, page: bytes) -> bytes:
@@ -365,9 +365,11 @@ class PlatformMiddleware:
         template = self.templates(scope)
         route = template or UNMATCHED
         if route not in self.unmeasured:
-            child = self._statements.get(route)
+            method = scope["method"]
+            child = self._statements.get((method, route))
             if child is None:
-                child = self._statements[route] = app_metrics().db_statements.labels(route=route)
+                label = method if method in HTTP_METHODS else "OTHER"
+                child = self._statements[method, route] = app_metrics().db_statements.labels(label, route)
             child.observe(statements)
             if self.http_metrics is not None:
                 self.http_metrics.observe(

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from hearth_platform.cache import Cache
 from hearth_platform.errors import Conflict
-from hearth_platform.metrics import app_metrics
 from hearth_platform.settings import Settings
 
 from .backends import StorageBackend
@@ -140,12 +139,7 @@ class MediaService:
             # (a URL signed for longer than the TTL, e.g. before the setting was lowered, is not handed out)
             if self._refresh_margin() < expires - now <= self.settings.media_url_ttl_seconds + CLOCK_SKEW_SECONDS:
                 out[key] = PresignedUrl(url, datetime.fromtimestamp(expires, UTC))
-        misses = [k for k in wanted if k not in out]
-        metric = app_metrics().presign_requests
-        if len(out):
-            metric.labels(result="hit").inc(len(out))
-        if misses:
-            metric.labels(result="miss").inc(len(misses))
+        misses = [k for k in wanted if k not in out]  # (the cache counts its hits and misses itself)
         for key in misses:
             url, expires_at = self.backend.presign_download(key)
             out[key] = PresignedUrl(url, expires_at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from hearth_platform.metrics import app_metrics
 from hearth_platform.ratelimit import LOGIN_FAILURES, RateLimiter
 from hearth_platform.settings import Settings
 from hearth_storage import MediaService
@@ -39,6 +40,7 @@ class AccountService:
             self._users.add(user)
         except DuplicateUser as exc:
             raise (UsernameTaken() if exc.field == "username" else EmailTaken()) from None
+        app_metrics().created.labels(kind="user").inc()
         return self._session_for(user)
 
     def login(self, data: LoginRequest) -> AuthSession:
@@ -59,6 +61,7 @@ class AccountService:
         if user is None or not ok:
             if valid:  # a name that cannot exist cannot be guessed into: no counter to keep for it
                 self._limits.count(LOGIN_FAILURES, account)
+            app_metrics().login_failures.inc()
             raise InvalidCredentials()
         if needs_rehash(user.password_hash) and not has_surrogates(data.password):
             user.password_hash = hash_password(data.password)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph, TagNotFound
 from hearth_identity import UserDirectory
+from hearth_platform.metrics import app_metrics
 from hearth_platform.pagination import Page, PageRequest, split_page
 from hearth_storage import MediaNotFound, MediaService
 
@@ -85,6 +86,7 @@ class PostsService:
         self.timeline.post_written(row, tag_ids)  # in its audience's feeds before the 201
         created = self.repo.get_visible(author_id, row.id)
         assert created is not None
+        app_metrics().created.labels(kind="post").inc()
         return self.assemble.posts([created], author_id)[0]
 
     def get_post(self, viewer_id: int, post_id: int) -> Post:
@@ -137,6 +139,7 @@ class PostsService:
         row = self.repo.add_comment(viewer_id, post_id, body)
         if row is None:
             raise PostNotFound(post_id)
+        app_metrics().created.labels(kind="comment").inc()
         return self.assemble.comments([row])[0]
 
     def delete_comment(self, viewer_id: int, comment_id: int) -> None:
