@@ -138,3 +138,22 @@ def test_keys_are_validated(backend: S3Backend) -> None:
     for key in ("../escape", "u1/../x", "", "u1/a.b"):
         with pytest.raises(ValueError):
             backend.create_upload(key, "image/png", 1)
+
+
+def test_urls_are_signed_for_the_public_endpoint_when_one_is_set(s3_server: Any) -> None:
+    """The API reaches the store at one address, clients at another (a compose network and the host):
+    upload and download URLs name the public one, and work there."""
+    overrides = s3_server.settings_overrides()
+    inside = overrides["s3_endpoint_url"]
+    public = inside.replace("127.0.0.1", "localhost")
+    assert public != inside
+    backend = S3Backend(Settings(_env_file=None, **{**overrides, "s3_public_endpoint_url": public}))
+    key, body = _key(), secrets.token_bytes(700)
+    ticket = backend.create_upload(key, "image/png", len(body))
+    assert ticket.url.startswith(public + "/")
+    assert _put(ticket.url, body, "image/png").status_code == 200
+    assert backend.finish_upload(key, len(body))  # the API itself still talks to the inside address
+    url, _ = backend.presign_download(key)
+    assert url.startswith(public + "/")
+    got = httpx.get(url, timeout=10)
+    assert got.status_code == 200 and got.content == body

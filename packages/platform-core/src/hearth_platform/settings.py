@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     storage_dir: Path | None = None  # default: <data_dir>/media
     s3_bucket: str = "hearth-media"
     s3_endpoint_url: str | None = None
+    # Where clients reach the store, when not at s3_endpoint_url (e.g. the API talks to http://s3:8333 inside
+    # a compose network, browsers to http://localhost:8333): presigned URLs are signed for this one.
+    s3_public_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None

@@ -48,6 +48,7 @@ class S3Backend:
         self.upload_ttl = upload_ttl
         self.download_ttl = download_ttl if download_ttl is not None else settings.media_url_ttl_seconds
         self._client: Any = None
+        self._presigner: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -59,7 +60,20 @@ class S3Backend:
                     self._client = self._build_client()
         return self._client
 
-    def _build_client(self) -> Any:
+    @property
+    def presigner(self) -> Any:
+        """The client that signs URLs for clients: for the public endpoint when one is set (signing is local;
+        the URL's host is part of the signature, so it is signed for the host clients will send)."""
+        public = self.settings.s3_public_endpoint_url
+        if public is None or public == self.settings.s3_endpoint_url:
+            return self.client
+        if self._presigner is None:
+            with self._lock:
+                if self._presigner is None:
+                    self._presigner = self._build_client(public)
+        return self._presigner
+
+    def _build_client(self, endpoint_url: str | None = None) -> Any:
         import boto3
         from botocore.config import Config
 
@@ -67,7 +81,7 @@ class S3Backend:
         secret = s.s3_secret_access_key.get_secret_value() if s.s3_secret_access_key else None
         return boto3.client(
             "s3",
-            endpoint_url=s.s3_endpoint_url,
+            endpoint_url=endpoint_url or s.s3_endpoint_url,
             region_name=s.s3_region,
             # None falls back to boto3's usual chain (environment, profile, instance role)
             aws_access_key_id=s.s3_access_key_id,
@@ -87,7 +101,7 @@ class S3Backend:
     def create_upload(self, key: str, content_type: str, size: int) -> UploadTicket:
         _check_key(key)
         now = datetime.now(UTC).replace(microsecond=0)
-        url = self.client.generate_presigned_url(
+        url = self.presigner.generate_presigned_url(
             "put_object",
             # ContentType and ContentLength become signed headers: another type or size is refused
             Params={
@@ -109,7 +123,7 @@ class S3Backend:
     def presign_download(self, key: str) -> tuple[str, datetime]:
         _check_key(key)
         now = datetime.now(UTC).replace(microsecond=0)
-        url = self.client.generate_presigned_url(
+        url = self.presigner.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self.download_ttl
         )
         return url, now + timedelta(seconds=self.download_ttl)
