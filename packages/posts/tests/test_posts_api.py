@@ -208,10 +208,8 @@ def test_user_posts(
     assert [
         p["id"] for p in client.get(f"{API}/users/{author.id}/posts", headers=friend.headers).json()["items"]
     ] == ids[::-1]
-    assert client.get(f"{API}/users/{author.id}/posts", headers=stranger.headers).json() == {
-        "items": [],
-        "next_cursor": None,
-    }
+    hidden = client.get(f"{API}/users/{author.id}/posts", headers=stranger.headers).json()
+    assert hidden["items"] == [] and hidden["next_cursor"] is None and hidden["newer_cursor"]
     assert client.get(f"{API}/users/987654321/posts", headers=friend.headers).status_code == 404
 
 

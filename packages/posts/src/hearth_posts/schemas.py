@@ -17,7 +17,7 @@ RAW_BODY_MAX = 20_000  # before sanitising; the limit is checked again on the sa
 
 
 class ConnectionsAudience(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)  # one instance serves every page
 
     type: Literal["connections"]
 
@@ -36,6 +36,8 @@ class TagsAudience(BaseModel):
 
 class LimitedAudience(BaseModel):
     """What a viewer other than the author sees of a tags audience: never the author's tag ids."""
+
+    model_config = ConfigDict(frozen=True)  # one instance serves every page
 
     type: Literal["limited"]
 

@@ -19,13 +19,18 @@ from ..schemas import (
 )
 
 
+# shared by every post of every page (never changed after they are built)
+_TO_CONNECTIONS = ConnectionsAudience(type="connections")
+_LIMITED = LimitedAudience(type="limited")
+
+
 def audience_for(row: PostRow, viewer_id: int) -> AudienceOut:
     if row.audience_type == AUDIENCE_CONNECTIONS:
-        return ConnectionsAudience(type="connections")
+        return _TO_CONNECTIONS
     if row.author_id == viewer_id:
         # the author's own view; tag ids may be empty when every tag of the post was deleted
         return TagsAudience.model_construct(type="tags", tag_ids=sorted(row.tag_ids or []))
-    return LimitedAudience(type="limited")
+    return _LIMITED
 
 
 def _unknown_user(user_id: int) -> UserSummary:
