@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Sequence
 
 from hearth_platform.database import EmbeddedPostgres
+from hearth_platform.embedded import EmbeddedPostgresMissing, require_embedded_postgres
 from hearth_platform.logging import configure_logging
 from hearth_platform.settings import Settings
 
@@ -19,6 +20,10 @@ from hearth_platform.settings import Settings
 def _database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
     if settings.database_url:
         return settings.database_url, None
+    try:
+        require_embedded_postgres()
+    except EmbeddedPostgresMissing as exc:
+        raise SystemExit(f"hearth: {exc}") from None
     embedded = EmbeddedPostgres(settings.data_dir)
     return embedded.start(), embedded
 
