@@ -7,7 +7,6 @@ same seed, and a clear note instead of timelines on a schema without their table
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,11 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 
 from hearth_api import create_app
 from hearth_api.cli import main as hearth
 from hearth_platform.settings import Settings
+from hearth_testing import fresh_database
 
 USERS, POSTS, COMMENTS, TOKENS = 200, 2_000, 2_000, 40
 NOW = "2026-11-28T12:00:00+00:00"
@@ -43,16 +42,8 @@ ORDER BY p.created_at DESC, p.id DESC
 @pytest.fixture(scope="module")
 def seed_db(database_url: str) -> Iterator[str]:
     """A new, empty database on the test run's server (the shared one keeps its data)."""
-    admin = make_url(database_url).set(drivername="postgresql")
-    admin_dsn = admin.render_as_string(hide_password=False)
-    name = f"hearth_seed_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(database_url, "hearth_seed") as url:
+        yield url
 
 
 def _seed(monkeypatch: pytest.MonkeyPatch, tmp: Path, url: str, *extra: str) -> dict[str, Any]:

@@ -121,3 +121,52 @@ def test_bidi_overrides_and_controls_go_raw_or_as_references(raw: str, expected:
 )
 def test_a_body_must_show_some_text(body: str, shows: bool) -> None:
     assert has_text(sanitize_html(body)) is shows
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('<b title="t" lang="en" class="c" id="i">b</b><p dir="rtl">p</p>', "<b>b</b><p>p</p>"),  # no attribute
+        ('<a href="/relative">r</a> <a href="//host.example/x">h</a>', "r h"),  # relative links go, text stays
+        ('<a href="  https://e.example ">s</a>', '<a href="https://e.example" rel="nofollow noopener">s</a>'),
+        (
+            "go https://e.example/?a=1&b=2 now",
+            'go <a href="https://e.example/?a=1&amp;b=2" rel="nofollow noopener">https://e.example/?a=1&amp;b=2</a> '
+            "now",
+        ),
+        ("(www.example.com).", '(<a href="http://www.example.com" rel="nofollow noopener">www.example.com</a>).'),
+        (
+            "<pre>https://e.example</pre><code>www.e.example</code>",
+            "<pre>https://e.example</pre><code>www.e.example</code>",
+        ),
+        (
+            '<a href="https://a.example">https://b.example</a>',
+            '<a href="https://a.example" rel="nofollow noopener">https://b.example</a>',
+        ),
+        ("ftp://e.example and a@b.example", "ftp://e.example and a@b.example"),  # neither is the contract's
+        ("Tom & Jerry &lt;b&gt; &eacute; &foo;", "Tom &amp; Jerry &lt;b&gt; &eacute; &amp;foo;"),
+        ('<img alt="https://e.example &#xE9;">', '&lt;img alt="https://e.example &#xE9;"&gt;'),  # as typed
+        ("<!-- hidden <b>x</b> -->shown", "shown"),
+        ("x <3 y > z", "x &lt;3 y &gt; z"),
+    ],
+)
+def test_attributes_links_and_references(raw: str, expected: str) -> None:
+    assert sanitize_html(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "nasty",
+    [
+        '<b title=a"<script>x">y</b>',  # a quote inside an unquoted value
+        '<a href="https://a.example">1<table><td><a href="javascript:x">2</a></td></table></a>',
+        "&#x1<!---->0&#x2<!---->x<img>",  # references cut by comments never become control characters
+        '<a href="java&#x09;script:alert(1)">t</a><a href="&#106;avascript:alert(1)">u</a>',
+        "<math><mi xlink:href=\"javascript:alert(1)\">m</mi></math><svg><a href='https://x.example'>s</a></svg>",
+        "<<img src=x onerror=alert(1)>img src=x onerror=alert(1)>",
+        '<a href="https://e.example/&quot;onmouseover=&quot;x">q</a> https://e.example/"onclick="x',
+    ],
+)
+def test_tricky_markup_still_leaves_only_the_subset(nasty: str) -> None:
+    out = sanitize_html(nasty)
+    assert not any(ch in out for ch in "\x00\x01\x02\x0b")
+    test_only_allowed_tags_attributes_and_schemes_survive(nasty)

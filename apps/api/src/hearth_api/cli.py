@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Sequence
 
 from hearth_platform.database import EmbeddedPostgres
+from hearth_platform.embedded import EmbeddedPostgresMissing, require_embedded_postgres
 from hearth_platform.logging import configure_logging
 from hearth_platform.settings import Settings
 
@@ -20,6 +21,10 @@ from hearth_platform.settings import Settings
 def _database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
     if settings.database_url:
         return settings.database_url, None
+    try:
+        require_embedded_postgres()
+    except EmbeddedPostgresMissing as exc:
+        raise SystemExit(f"hearth: {exc}") from None
     embedded = EmbeddedPostgres(settings.data_dir)
     return embedded.start(), embedded
 
@@ -139,14 +144,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
     if settings.env == "production":
         print("hearth seed: refusing to run with HEARTH_ENV=production (it replaces the data)", file=sys.stderr)
         return 2
+    size = seed.SIZES[args.size].override(
+        users=args.users, posts=args.posts, comments=args.comments, days=args.days, tokens=args.tokens
+    )
     url, embedded = _database_url(settings)
     options = seed.SeedOptions(
-        users=args.users,
-        posts=args.posts,
-        comments=args.comments,
+        users=size.users,
+        posts=size.posts,
+        comments=size.comments,
         seed=args.seed,
-        days=args.days,
-        tokens=args.tokens,
+        days=size.days,
+        tokens=size.tokens,
         tokens_file=Path(args.tokens_file),
         reset=args.reset,
         now=seed.now_arg(args.now) if args.now else None,
@@ -194,13 +202,19 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--down", action="store_true", help="downgrade to REVISION instead")
     mig.set_defaults(func=cmd_migrate)
 
-    sd = sub.add_parser("seed", help="load a realistic, deterministic benchmark dataset (migrates first)")
-    sd.add_argument("--users", type=int, default=20_000)
-    sd.add_argument("--posts", type=int, default=1_000_000)
-    sd.add_argument("--comments", type=int, default=2_000_000)
+    sd = sub.add_parser("seed", help="load a realistic, deterministic network into an empty database (migrates first)")
+    sd.add_argument(
+        "--size",
+        choices=("demo", "bench"),  # seed.SIZES (not imported to parse arguments)
+        default="demo",
+        help="demo: 200 users to look around as (default); bench: the benchmark's 20,000 users, 1,000,000 posts",
+    )
+    sd.add_argument("--users", type=int, help="overrides the size's")
+    sd.add_argument("--posts", type=int, help="overrides the size's")
+    sd.add_argument("--comments", type=int, help="overrides the size's")
     sd.add_argument("--seed", type=int, default=42)
-    sd.add_argument("--days", type=int, default=90, help="posts spread over this many days up to --now")
-    sd.add_argument("--tokens", type=int, default=2_000, help="users given a bearer token (plus growth viewers)")
+    sd.add_argument("--days", type=int, help="posts spread over this many days up to --now (demo 30, bench 90)")
+    sd.add_argument("--tokens", type=int, help="users given a bearer token, plus growth viewers (demo 5, bench 2,000)")
     sd.add_argument("--tokens-file", default=".hearth/seed-tokens.json", help="where the tokens are written")
     sd.add_argument("--now", help="ISO time the dataset ends at (default: the current minute)")
     sd.add_argument("--reset", action="store_true", help="replace whatever the database holds")

@@ -19,6 +19,7 @@ from . import health
 from .cache import Cache, MemoryCache, NullCache, RedisCache
 from .container import Container
 from .database import Database, EmbeddedPostgres
+from .embedded import require_embedded_postgres
 from .events import EventBus
 from .http import install_http
 from .logging import configure_logging
@@ -70,6 +71,7 @@ def build_app(
         if url is None:
             if migrate is None:
                 raise RuntimeError("HEARTH_DATABASE_URL is required for this app")
+            require_embedded_postgres()
             embedded = EmbeddedPostgres(settings.data_dir)
             url = embedded.start()
             migrate(url)

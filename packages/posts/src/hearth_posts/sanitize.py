@@ -1,56 +1,70 @@
-"""User HTML, made safe before it is stored: the contract's small subset, safe links, bare URLs linked."""
+"""User HTML, made safe before it is stored: the contract's small subset, safe links, bare URLs linked.
+
+nh3 (Ammonia) does the sanitising. Around it, what a writer has always seen stays so: a tag outside the
+subset shows as the text it was typed as (Ammonia would drop it silently), character references in text
+stay as typed (Ammonia would decode them), and bare URLs become links (Ammonia has no linkifier).
+"""
 
 from __future__ import annotations
 
 import html
 import re
-import threading
-from typing import Any
+from bisect import bisect_right
+from functools import cache
+from html.entities import html5 as html5_entities
 
-import bleach
-from bleach.linkifier import LinkifyFilter
+import nh3
+from linkify_it import LinkifyIt
 
 from hearth_platform.text import BIDI_CONTROLS, has_visible_text, remove_bidi
 
 ALLOWED_TAGS = frozenset({"a", "b", "strong", "i", "em", "code", "pre", "blockquote", "p", "br", "ul", "ol", "li"})
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow noopener"
+_NOT_LINKED_IN = frozenset({"a", "pre", "code"})
 _TAG = re.compile(r"<[^>]*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
 # what the text may not hold raw, it may not hold as a character reference either
 _HIDDEN_CODES = frozenset([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *BIDI_CONTROLS])
 
-
-def _link_attrs(attrs: dict[Any, Any], new: bool = False) -> dict[Any, Any] | None:
-    href = attrs.get((None, "href"), "")
-    scheme = href.split(":", 1)[0].lower() if ":" in href else ""
-    if scheme not in ALLOWED_PROTOCOLS:
-        return None  # drop the link (keep its text)
-    attrs[(None, "rel")] = "nofollow noopener"
-    return attrs
-
-
-_local = threading.local()
-
-
-def _cleaner() -> bleach.Cleaner:
-    """This thread's cleaner: a bleach ``Cleaner`` is not thread-safe (a shared one can mix up concurrent
-    requests' texts), and building one per call costs more than the cleaning."""
-    cleaner: bleach.Cleaner | None = getattr(_local, "cleaner", None)
-    if cleaner is None:
-        cleaner = _local.cleaner = _new_cleaner()
-    return cleaner
+# Markup as an HTML tokenizer reads it: a comment; a start or end tag (a quoted value may hold ">"); a bogus
+# comment (<!...>, <?...>, </ ...>). Unterminated ones run to the end, as they do for the tokenizer.
+_MARKUP = re.compile(
+    r"<!--(?:-?>|.*?(?:--!?>|\Z))"
+    r"|<(/?)([A-Za-z][^\t\n\f\r />]*)"
+    r"(?:[^>=]|=[\t\n\f\r ]*(?:\"[^\"]*(?:\"|\Z)|'[^']*(?:'|\Z)|[^\t\n\f\r >]*))*(?:>|\Z)"
+    r"|<[!?/][^>]*(?:>|\Z)",
+    re.DOTALL,
+)
+# numeric references without their ";" too: nh3 would decode them (to a control character as well)
+_REF = re.compile(r"&(#[0-9]+;?|#[xX][0-9A-Fa-f]+;?|[A-Za-z][A-Za-z0-9]*;)")
+_KEPT_REF = re.compile(r"&amp;(#[0-9]+;|#[xX][0-9A-Fa-f]+;|[A-Za-z][A-Za-z0-9]*;)")
+# nh3's output: text escapes "<" and ">", attribute values are double-quoted and escape ">" too
+_OUT_TAG = re.compile(r"<(/?)([a-z]+)([^>]*)>")
+_HREF = re.compile(r' href="([^"]*)"')
+_PLACEHOLDER = re.compile(r"\x01([0-9]+)\x02")
+_REF_OR_RUN = re.compile(r"(&[^;&]*;)|&|[^&]+")  # in nh3's text every "&" opens a reference
 
 
-def _new_cleaner() -> bleach.Cleaner:
-    return bleach.Cleaner(
-        tags=ALLOWED_TAGS,
-        attributes={"a": ["href", "rel"]},
-        protocols=ALLOWED_PROTOCOLS,
-        strip=False,
+@cache
+def _cleaner() -> nh3.Cleaner:
+    # thread-safe: one for the process (built on first use, nothing at import time)
+    return nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        attributes={"a": {"href"}, "*": set()},  # "*": none of Ammonia's default lang and title
+        url_schemes=set(ALLOWED_PROTOCOLS),
+        url_relative="deny",
+        link_rel=None,  # rel is written here, with the href (a link that keeps no href goes)
         strip_comments=True,
-        filters=[lambda source: LinkifyFilter(source, callbacks=[_link_attrs], skip_tags={"pre", "code"})],
     )
+
+
+@cache
+def _linker() -> LinkifyIt:
+    # ftp and protocol-relative links are not the contract's; e-mail addresses were never linked.
+    # ``match`` keeps no state between calls (linkify-it-py >= 2.2), so one serves every thread.
+    return LinkifyIt(schemas={"ftp:": None, "//": None}, options={"fuzzy_email": False})
 
 
 def _hidden_ref(match: re.Match[str]) -> str:
@@ -62,8 +76,8 @@ def _hidden_ref(match: re.Match[str]) -> str:
 
 
 def _drop_hidden_refs(cleaned: str) -> str:
-    """bleach keeps character references as typed, and ``&#x202E;`` is an override once a browser reads it.
-    Until nothing changes: taking one out must not join the text around it into another."""
+    """References stay as typed, and ``&#x202E;`` is an override once a browser reads it. Until nothing
+    changes: taking one out must not join the text around it into another."""
     while True:
         shorter = _CHAR_REF.sub(_hidden_ref, cleaned)
         if shorter == cleaned:
@@ -71,13 +85,124 @@ def _drop_hidden_refs(cleaned: str) -> str:
         cleaned = shorter
 
 
+def _is_ref(body: str) -> bool:
+    return body[0] == "#" or body in html5_entities
+
+
+def _keep_refs(text: str) -> str:
+    """Text whose references nh3 passes through as typed: ``&#xE9;`` is given as ``&amp;#xE9;``."""
+    return _REF.sub(lambda m: f"&amp;{m[1]}" if _is_ref(m[1]) else m[0], text)
+
+
+def _restore_refs(text: str) -> str:
+    return _KEPT_REF.sub(lambda m: f"&{m[1]}" if _is_ref(m[1]) else m[0], text)
+
+
+def _escape_unknown_tags(text: str) -> tuple[str, list[str]]:
+    """The input nh3 is to see, and the tags outside the subset as the text they show: each such tag is
+    replaced by a placeholder (``\\x01<n>\\x02``: control characters, which the input no longer holds), so
+    that its text is neither cleaned nor linkified. References in text are kept as typed; allowed tags and
+    comments go to nh3 as they are (it drops comments)."""
+    out: list[str] = []
+    shown: list[str] = []
+    pos = 0
+    for m in _MARKUP.finditer(text):
+        out.append(_keep_refs(text[pos : m.start()]))
+        name = m[2]
+        if name and name.lower() not in ALLOWED_TAGS:
+            out.append(f"\x01{len(shown)}\x02")
+            shown.append(_restore_refs(html.escape(m[0], quote=False)).replace("\xa0", "&nbsp;"))
+        else:
+            out.append(m[0])
+        pos = m.end()
+    out.append(_keep_refs(text[pos:]))
+    return "".join(out), shown
+
+
+def _linkify(text: str) -> str:
+    """Bare URLs in a piece of nh3's text made links; the rest of the text stays as it is written."""
+    pieces = [(m.start(), m.end(), html.unescape(m[0]), bool(m[1])) for m in _REF_OR_RUN.finditer(text)]
+    plain = "".join(p[2] for p in pieces)
+    matches = _linker().match(plain) if _linker().pretest(plain) else None
+    if not matches:
+        return text
+    starts: list[int] = []  # where each piece begins in ``plain``
+    at = 0
+    for piece in pieces:
+        starts.append(at)
+        at += len(piece[2])
+
+    def written(position: int, end: bool) -> int:
+        """Where ``plain[position]`` is in ``text`` (a reference is taken whole)."""
+        i = bisect_right(starts, position - 1 if end else position) - 1
+        begin, stop, _, is_ref = pieces[i]
+        return (stop if end else begin) if is_ref else begin + position - starts[i]
+
+    out: list[str] = []
+    pos = 0
+    for match in matches:
+        url = match.url
+        if url.split(":", 1)[0].lower() not in ALLOWED_PROTOCOLS:
+            continue
+        begin, end = written(match.index, False), written(match.last_index, True)
+        out.append(text[pos:begin])
+        out.append(f'<a href="{html.escape(url)}" rel="{LINK_REL}">{text[begin:end]}</a>')
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _finish(cleaned: str, shown: list[str]) -> str:
+    """nh3's output with references restored, the escaped tags put back, links given their ``rel`` (or
+    dropped without an allowed href, keeping their text), and bare URLs linked outside links, ``pre``
+    and ``code``."""
+    out: list[str] = []
+    links: list[bool] = []  # open <a>: kept or dropped (nh3 may nest them)
+    unlinked = 0  # open elements whose text is not linkified
+
+    def add_text(text: str) -> None:
+        for i, part in enumerate(_PLACEHOLDER.split(_restore_refs(text))):
+            if i % 2:
+                out.append(shown[int(part)])
+            else:
+                out.append(part if unlinked or not part else _linkify(part))
+
+    pos = 0
+    for m in _OUT_TAG.finditer(cleaned):
+        add_text(cleaned[pos : m.start()])
+        pos = m.end()
+        closing, name = m[1] == "/", m[2]
+        if name in _NOT_LINKED_IN:
+            unlinked += -1 if closing else 1
+        if name != "a":
+            out.append(m[0])
+        elif closing:
+            if links.pop():
+                out.append("</a>")
+        else:
+            href = _HREF.search(m[3])
+            url = href[1].strip() if href else ""
+            keep = ":" in url and url.split(":", 1)[0].lower() in ALLOWED_PROTOCOLS
+            links.append(keep)
+            if keep:
+                out.append(f'<a href="{url}" rel="{LINK_REL}">')
+    add_text(cleaned[pos:])
+    return "".join(out)
+
+
+def _visible_only(text: str) -> str:
+    return remove_bidi(_CONTROL.sub("", text))
+
+
 def sanitize_html(text: str) -> str:
     """Keep the allowed subset, escape everything else, link bare URLs with ``rel="nofollow noopener"``;
     no control or bidi-override characters, raw or as references."""
     # before cleaning, so the links are judged as they are stored; after, in case cleaning joined pieces
-    text = _drop_hidden_refs(remove_bidi(_CONTROL.sub("", text))).replace("\r\n", "\n")
-    cleaned: str = _drop_hidden_refs(_cleaner().clean(text))
-    return cleaned.strip()
+    # (a reference cut in two by a comment) or decoded one (nh3 does, in attribute values)
+    text = _drop_hidden_refs(_visible_only(text)).replace("\r\n", "\n")
+    prepared, shown = _escape_unknown_tags(text)
+    cleaned = _finish(_cleaner().clean(prepared), shown)
+    return _drop_hidden_refs(_visible_only(cleaned)).strip()
 
 
 def has_text(sanitized: str) -> bool:

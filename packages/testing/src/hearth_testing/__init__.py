@@ -25,7 +25,7 @@ from .api import (
     register,
     request_url,
 )
-from .database import OwnPostgres, find_repo_root, migrate, migrated_database, run_sql
+from .database import OwnPostgres, find_repo_root, fresh_database, migrate, migrated_database, run_sql
 from .layers import LAYERS, layers_above
 from .ports import free_port, free_ports, port_is_free
 from .problems import INTERNALS, PROBLEM_FIELDS, assert_no_internals, assert_not_ready, assert_problem
@@ -63,6 +63,7 @@ __all__ = [
     "find_repo_root",
     "free_port",
     "free_ports",
+    "fresh_database",
     "hearth_command",
     "layers_above",
     "migrate",

@@ -1,4 +1,10 @@
-"""``hearth seed``: a fast, deterministic generator of a realistic Hearth network (for the benchmark).
+"""``hearth seed``: a fast, deterministic generator of a realistic Hearth network, to look around in or
+to benchmark.
+
+Two sizes (:data:`SIZES`, ``--size``): ``demo`` (the default: 200 users, 2,000 posts, 4,000 comments over
+30 days; a few users to log in as are printed at the end) and ``bench`` (below); ``--users``, ``--posts``,
+``--comments``, ``--days`` and ``--tokens`` override the size's numbers. A database that holds users or
+posts is refused (without ``--reset``) before anything is migrated or generated.
 
 The whole dataset is generated in Python from one ``random.Random(seed)`` and streamed into PostgreSQL
 with ``COPY ... (FREEZE)`` inside one transaction that first truncates every table (so a failed seed
@@ -8,7 +14,7 @@ exact definitions afterwards, and (when the role may) foreign-key triggers are s
 then derived in SQL from the loaded rows. Identity sequences are moved past the ids written, and every
 table is analyzed at the end.
 
-Shape (defaults: 20,000 users, 1,000,000 posts, 2,000,000 comments over 90 days):
+Shape (``bench``: 20,000 users, 1,000,000 posts, 2,000,000 comments over 90 days):
 
 - connections: a lognormal degree sequence (median ~50, a few users with thousands) paired by the
   configuration model; the *growth viewers* have exactly 10, 100, 1,000 and 5,000 connections;
@@ -30,12 +36,12 @@ Modules, one job each: :mod:`.options` (what is asked, what is reported), :mod:`
 :mod:`.graph` (connections), :mod:`.dataset` (generating tags, posts, comments, media), :mod:`.tokens`,
 :mod:`.rows` (COPY lines per table), :mod:`.load` (COPY), :mod:`.schema` (emptying, indexes, sequences,
 statistics), :mod:`.timelines` (home timelines in SQL), :mod:`.pipeline` (the whole seed),
-:mod:`.progress` (one line per phase).
+:mod:`.progress` (one line per phase; a bar while it runs, on a terminal).
 """
 
 from __future__ import annotations
 
-from .options import GROWTH_DEGREES, PASSWORD, TIMELINE_DEPTH, SeedError, SeedOptions, SeedReport
+from .options import GROWTH_DEGREES, PASSWORD, SIZES, TIMELINE_DEPTH, SeedError, SeedOptions, SeedReport, Size
 from .pipeline import now_arg, run, seed
 from .timelines import rebuild as rebuild_timelines
 from .tokens import seeded_token
@@ -43,10 +49,12 @@ from .tokens import seeded_token
 __all__ = [
     "GROWTH_DEGREES",
     "PASSWORD",
+    "SIZES",
     "TIMELINE_DEPTH",
     "SeedError",
     "SeedOptions",
     "SeedReport",
+    "Size",
     "now_arg",
     "rebuild_timelines",
     "run",

@@ -1,9 +1,10 @@
-"""What a seed is asked for (:class:`SeedOptions`), what it reports (:class:`SeedReport`), and its constants."""
+"""What a seed is asked for (:class:`SeedOptions`, sized by :data:`SIZES`), what it reports
+(:class:`SeedReport`), and its constants."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,28 @@ TIMELINE_DEPTH_ENV = "HEARTH_TIMELINE_DEPTH"
 
 class SeedError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class Size:
+    users: int
+    posts: int
+    comments: int
+    days: int
+    tokens: int
+
+    def override(self, **given: int | None) -> Size:
+        """This size with the numbers given (``None``: the preset's)."""
+        return replace(self, **{k: v for k, v in given.items() if v is not None})
+
+
+# ``hearth seed --size``: a network to look around in (the default), and the benchmark's.
+SIZES = {
+    "demo": Size(users=200, posts=2_000, comments=4_000, days=30, tokens=5),
+    "bench": Size(users=20_000, posts=1_000_000, comments=2_000_000, days=90, tokens=2_000),
+}
+BENCH = SIZES["bench"]
+LOGINS_SHOWN = 5  # the best-connected users given a token, printed to log in as
 
 
 def timeline_depth_setting() -> int:
@@ -42,12 +65,12 @@ def timeline_depth_setting() -> int:
 
 @dataclass(frozen=True)
 class SeedOptions:
-    users: int = 20_000
-    posts: int = 1_000_000
-    comments: int = 2_000_000
+    users: int = BENCH.users
+    posts: int = BENCH.posts
+    comments: int = BENCH.comments
     seed: int = 42
-    days: int = 90
-    tokens: int = 2_000
+    days: int = BENCH.days
+    tokens: int = BENCH.tokens
     tokens_file: Path = Path(".hearth/seed-tokens.json")
     reset: bool = False
     now: datetime | None = None
@@ -91,4 +114,4 @@ class SeedReport:
     phases: dict[str, float] = field(default_factory=dict)
     timelines: dict[str, Any] = field(default_factory=dict)  # depth, rows, horizons, or why they were skipped
     viewers: dict[str, dict[str, Any]] = field(default_factory=dict)  # "10" -> {id, username, degree, token}
-    users: list[dict[str, Any]] = field(default_factory=list)  # [{id, username, token}] (viewers included)
+    users: list[dict[str, Any]] = field(default_factory=list)  # [{id, username, token, connections}] (viewers too)

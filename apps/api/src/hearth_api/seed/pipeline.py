@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from sqlalchemy.engine import make_url
 from . import schema, timelines
 from .dataset import Clock, Dataset, generate
 from .load import Loader
-from .options import PASSWORD, TAGS_PER_USER, SeedOptions, SeedReport
+from .options import LOGINS_SHOWN, PASSWORD, TAGS_PER_USER, SeedOptions, SeedReport
 from .progress import Progress
 from .rows import Rows
 from .tokens import seeded_token
@@ -127,9 +128,16 @@ def load(database_url: str, options: SeedOptions, data: Dataset, progress: Progr
         report.max_ids = schema.max_ids(conn)
 
 
+def check_target(database_url: str, reset: bool) -> None:
+    """Refuse a database that holds data (without ``reset``) before anything is migrated or generated."""
+    with psycopg.connect(plain_dsn(database_url), autocommit=True) as conn:
+        schema.check_empty(conn, reset)
+
+
 def seed(database_url: str, options: SeedOptions, out: Any = None) -> SeedReport:
     """Generate and load the dataset; returns what was written (also written to ``options.tokens_file``)."""
     options.validate()
+    check_target(database_url, options.reset)
     progress = Progress(out)
     started = time.perf_counter()
     now = options.end()
@@ -139,6 +147,8 @@ def seed(database_url: str, options: SeedOptions, out: Any = None) -> SeedReport
     load(database_url, options, data, progress, report)
 
     report.users = data.token_users
+    for row in report.users:
+        row["connections"] = len(data.graph.adj[row["id"]])
     for k, uid in data.graph.viewers.items():
         row = next(r for r in data.token_users if r["id"] == uid)
         report.viewers[str(k)] = {
@@ -155,9 +165,11 @@ def seed(database_url: str, options: SeedOptions, out: Any = None) -> SeedReport
 
 
 def run(database_url: str, options: SeedOptions) -> SeedReport:
-    """``hearth seed``: migrate to head, seed, print a summary."""
+    """``hearth seed``: migrate to head, seed, print a summary and a few users to log in as."""
     from .. import migrate
 
+    options.validate()
+    check_target(database_url, options.reset)  # before migrating too: a refused database stays as it was
     print(
         f"hearth seed: {options.users:,} users, {options.posts:,} posts, {options.comments:,} comments, "
         f"seed {options.seed}, {options.days} days, timelines {options.timeline_depth:,} deep",
@@ -177,7 +189,19 @@ def run(database_url: str, options: SeedOptions) -> SeedReport:
         f"tokens for {len(report.users):,} users in {options.tokens_file}",
         flush=True,
     )
+    print_logins(report)
     return report
+
+
+def print_logins(report: SeedReport) -> None:
+    """The best-connected users given a token: their username, the password, their token."""
+    logins = sorted(report.users, key=lambda row: (-row["connections"], row["id"]))[:LOGINS_SHOWN]
+    if not logins:
+        return
+    print(f"log in as any of these users with the password {report.password} (POST /api/v1/auth/login):")
+    for row in logins:
+        print(f"  {row['username']:<12} {row['connections']:>6,} connections   bearer token {row['token']}")
+    sys.stdout.flush()
 
 
 def now_arg(value: str) -> datetime:

@@ -1,4 +1,5 @@
-"""One progress line per seed phase (rewritten in place on a terminal while it runs)."""
+"""One line per seed phase; on a terminal, a progress bar while the phase runs (rich, when installed: the
+``seed`` extra, in the workspace's dev group)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.util import find_spec
 from typing import Any
 
 Tick = Callable[[int], None]
@@ -14,33 +16,44 @@ Tick = Callable[[int], None]
 class Progress:
     def __init__(self, out: Any = None) -> None:
         self.out = out or sys.stdout
-        self.tty = bool(getattr(self.out, "isatty", lambda: False)())
+        tty = bool(getattr(self.out, "isatty", lambda: False)())
+        self.bars = tty and find_spec("rich") is not None
         self.phases: dict[str, float] = {}
-        self.started = time.perf_counter()
 
     @contextmanager
     def phase(self, name: str, total: int | None = None) -> Iterator[Tick]:
         t0 = time.perf_counter()
-        last = [0.0]
         done_rows = [0]
+        with self._bar(name, total) as show:
 
-        def tick(n: int) -> None:
-            done_rows[0] = n
-            now = time.perf_counter()
-            if self.tty and now - last[0] > 0.25:
-                last[0] = now
-                pct = f" {100 * n / total:5.1f}%" if total else ""
-                self.out.write(f"\r  {name:<24} {n:>12,}{pct}  {now - t0:6.1f}s")
-                self.out.flush()
+            def tick(n: int) -> None:
+                done_rows[0] = n
+                show(n)
 
-        yield tick
+            yield tick
         secs = time.perf_counter() - t0
         self.phases[name] = round(secs, 2)
         rows = f"{done_rows[0]:>12,} rows" if done_rows[0] else " " * 17
         rate = f"  ({done_rows[0] / secs:,.0f}/s)" if done_rows[0] and secs > 0 else ""
-        lead = "\r" if self.tty else ""
-        self.out.write(f"{lead}  {name:<24} {rows} {secs:7.1f}s{rate}\n")
+        self.out.write(f"  {name:<24} {rows} {secs:7.1f}s{rate}\n")
         self.out.flush()
+
+    @contextmanager
+    def _bar(self, name: str, total: int | None) -> Iterator[Tick]:
+        """A bar (rows done of ``total``, or a pulse without one) that is gone when the phase ends."""
+        if not self.bars:
+            yield lambda _n: None
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import Progress as Bars
+
+        columns: list[str | ProgressColumn] = [f"  {name:<24}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        if total:
+            columns.append(TimeRemainingColumn())
+        with Bars(*columns, console=Console(file=self.out), transient=True) as bars:
+            task = bars.add_task(name, total=total or None)
+            yield lambda n: bars.update(task, completed=n)
 
     def note(self, name: str, text: str) -> None:
         """A line for a phase that did not run (and why)."""

@@ -42,9 +42,20 @@ Conn = psycopg.Connection[Any]
 
 
 def check_empty(conn: Conn, reset: bool) -> None:
-    has_rows = conn.execute("SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM posts)").fetchone()
-    if has_rows and has_rows[0] and not reset:
-        raise SeedError("the database already holds users or posts; pass --reset to replace everything in it")
+    """Refuse a database that holds users or posts, unless ``reset`` (tables not created yet: empty)."""
+    if reset:
+        return
+    held = []
+    for table in ("users", "posts"):
+        if not missing_tables(conn, (table,)):
+            row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - our own names
+            if row and row[0]:
+                held.append(f"{row[0]:,} {table}")
+    if held:
+        raise SeedError(
+            f"the database already holds {' and '.join(held)}: nothing was changed "
+            "(pass --reset to replace everything in it, or point HEARTH_DATABASE_URL at an empty database)"
+        )
 
 
 def missing_tables(conn: Conn, tables: tuple[str, ...]) -> list[str]:
