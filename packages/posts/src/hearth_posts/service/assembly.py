@@ -18,7 +18,6 @@ from ..schemas import (
     TagsAudience,
 )
 
-
 # shared by every post of every page (never changed after they are built)
 _TO_CONNECTIONS = ConnectionsAudience(type="connections")
 _LIMITED = LimitedAudience(type="limited")
