@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -74,3 +76,28 @@ def test_serving_beyond_loopback_needs_a_configured_key(tmp_path: object) -> Non
     assert "HEARTH_SECRET_KEY" in (serve_refusal(own_key, "192.0.2.10") or "")
     configured = Settings(_env_file=None, secret_key="k" * 40)  # type: ignore[call-arg]
     assert serve_refusal(configured, "0.0.0.0") is None  # noqa: S104
+
+
+def test_help_loads_no_part_of_the_app() -> None:
+    """``hearth --help`` (and each command's) answers from the standard library alone: no web framework, ORM
+    or settings are imported to print it (what made it take seconds)."""
+    probe = (
+        "import sys\n"
+        "from hearth_api.cli import main\n"
+        "for argv in (['--help'], ['serve', '--help'], ['seed', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "modules = ('fastapi', 'sqlalchemy', 'pydantic', 'pydantic_settings', 'uvicorn')\n"
+        "heavy = sorted(m for m in modules if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert "HEAVY []" in done.stderr, done.stderr
+    assert "(default: 8000)" in done.stdout and "(default: demo)" in done.stdout
+
+
+def test_reload_runs_one_worker(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--reload", "--workers", "2"]) == 2
+    assert "--reload" in capsys.readouterr().err

@@ -11,14 +11,28 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from hearth_platform.database import EmbeddedPostgres
-from hearth_platform.embedded import EmbeddedPostgresMissing, require_embedded_postgres
-from hearth_platform.logging import configure_logging
-from hearth_platform.settings import Settings
+# Only the standard library up here: `hearth --help` answers without importing the app; each command
+# imports what it uses.
+if TYPE_CHECKING:
+    from hearth_platform.database import EmbeddedPostgres
+    from hearth_platform.settings import Settings
+
+
+def _settings() -> Settings:
+    from hearth_platform.logging import configure_logging
+    from hearth_platform.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
 
 
 def _database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
+    from hearth_platform.database import EmbeddedPostgres
+    from hearth_platform.embedded import EmbeddedPostgresMissing, require_embedded_postgres
+
     if settings.database_url:
         return settings.database_url, None
     try:
@@ -66,8 +80,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from . import migrate
 
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
+    if args.reload and args.workers > 1:
+        print("hearth serve: --reload runs one worker; leave out --workers", file=sys.stderr)
+        return 2
+    settings = _settings()
     refusal = serve_refusal(settings, args.host)
     if refusal is not None:
         print(f"hearth serve: {refusal}", file=sys.stderr)
@@ -92,6 +108,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            reload=args.reload,
             log_config=None,
             access_log=False,
             # the client address (rate limits per address, the access line) from X-Forwarded-For, and the
@@ -120,8 +137,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from . import migrate
 
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
+    settings = _settings()
     url, embedded = _database_url(settings)
     try:
         if args.down:
@@ -139,8 +155,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
     from . import seed
 
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
+    settings = _settings()
     if settings.env == "production":
         print("hearth seed: refusing to run with HEARTH_ENV=production (it replaces the data)", file=sys.stderr)
         return 2
@@ -171,6 +186,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
+    from hearth_platform.settings import Settings
+
     from .app import create_app
 
     app = create_app(Settings(), configure_logs=False)
@@ -180,13 +197,25 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hearth", description="Hearth API server and tools.")
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="hearth",
+        description="Hearth API server and tools. Settings come from HEARTH_* variables and .env (see .env.example).",
+        formatter_class=defaults,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve the API (embedded PostgreSQL when HEARTH_DATABASE_URL is unset)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve = sub.add_parser(
+        "serve",
+        help="serve the API (embedded PostgreSQL when HEARTH_DATABASE_URL is unset)",
+        description="Serve the API. Without HEARTH_DATABASE_URL it starts (and migrates) an embedded PostgreSQL "
+        "under HEARTH_DATA_DIR.",
+        formatter_class=defaults,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (development; one worker)")
     serve.add_argument(
         "--migrate", action="store_true", help="also migrate an external database (the embedded one always is)"
     )
@@ -197,12 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
-    mig = sub.add_parser("migrate", help="apply migrations (default: upgrade to head)")
+    mig = sub.add_parser("migrate", help="apply migrations (default: upgrade to head)", formatter_class=defaults)
     mig.add_argument("revision", nargs="?", default="head")
     mig.add_argument("--down", action="store_true", help="downgrade to REVISION instead")
     mig.set_defaults(func=cmd_migrate)
 
-    sd = sub.add_parser("seed", help="load a realistic, deterministic network into an empty database (migrates first)")
+    sd = sub.add_parser(
+        "seed",
+        help="load a realistic, deterministic network into an empty database (migrates first)",
+        formatter_class=defaults,
+    )
     sd.add_argument(
         "--size",
         choices=("demo", "bench"),  # seed.SIZES (not imported to parse arguments)
@@ -220,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     sd.add_argument("--reset", action="store_true", help="replace whatever the database holds")
     sd.set_defaults(func=cmd_seed)
 
-    oa = sub.add_parser("openapi", help="print the OpenAPI schema as JSON")
+    oa = sub.add_parser("openapi", help="print the OpenAPI schema as JSON", formatter_class=defaults)
     oa.add_argument("--indent", action="store_true")
     oa.set_defaults(func=cmd_openapi)
     return parser
