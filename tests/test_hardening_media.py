@@ -11,14 +11,13 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -28,17 +27,6 @@ from hearth_posts.service import PostMediaAccess
 from hearth_testing import API, Api, AppUser, QueryCounter, assert_problem, request_url, resolved
 
 DEFAULT_URL_TTL_S = 300  # API.md: download URLs live at most 5 minutes by default
-
-
-@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
-def media_client(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
-    """The session's app (local disk), or one on SeaweedFS."""
-    if request.param == "local":
-        yield request.getfixturevalue("client")
-        return
-    s3 = request.getfixturevalue("s3_server")
-    with TestClient(make_app(**s3.settings_overrides())) as c:
-        yield c
 
 
 def _announce(http: TestClient, owner: AppUser, size: int, content_type: str = "image/png") -> dict[str, Any]:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from hearth_testing import API, AppUser, Serve, register, serve
+from hearth_testing import API, AppUser, Serve, register
 
 CHUNK = 64 * 1024
 HELD_BACK = 8 * 1024 * 1024  # what the client says it will send, and never does
@@ -24,12 +24,8 @@ NO_ANSWER_AFTER_S = 30  # a hang guard, not a timing assertion: the answer needs
 
 
 @pytest.fixture(scope="module")
-def server(database_url: str) -> Iterator[Serve]:
-    running = serve(database_url)
-    try:
-        yield running
-    finally:
-        running.close()
+def server(served: Serve) -> Serve:
+    return served
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import http.client
 import json
 import socket
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,7 @@ import pytest
 from fastapi import FastAPI
 
 from hearth_platform.gate import OpenRoutes
-from hearth_testing import API, INTERNALS, PASSWORD, AppUser, Serve, register, serve
+from hearth_testing import API, INTERNALS, PASSWORD, AppUser, Serve, register
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +32,8 @@ BIG = 512 * 1024  # under the 1 MiB body limit, over the 64 KiB read before a to
 
 
 @pytest.fixture(scope="module")
-def server(database_url: str) -> Iterator[Serve]:
-    s = serve(database_url)
-    try:
-        yield s
-    finally:
-        s.close()
+def server(served: Serve) -> Serve:
+    return served
 
 
 @pytest.fixture(scope="module")

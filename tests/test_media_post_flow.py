@@ -4,26 +4,13 @@ presigned URL, attach to a post, download the same bytes as a viewer of the post
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hearth_testing import register, request_url
 
 API = "/api/v1"
-
-
-@pytest.fixture(params=["local", "s3"])
-def media_client(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
-    if request.param == "local":
-        yield request.getfixturevalue("client")
-        return
-    s3 = request.getfixturevalue("s3_server")
-    with TestClient(make_app(**s3.settings_overrides())) as c:
-        yield c
 
 
 # local URLs are served by the app itself; S3 URLs go to the S3 server over loopback

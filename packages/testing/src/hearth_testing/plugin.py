@@ -27,7 +27,7 @@ from .database import find_repo_root, migrated_database
 from .problems import assert_problem
 from .queries import QueryCounter, statements_on
 from .seaweed import OwnSeaweed
-from .serve import SECRET_KEY
+from .serve import SECRET_KEY, Serve, serve
 
 AppFactory = Callable[[Settings], FastAPI]
 
@@ -181,6 +181,27 @@ def s3_server() -> Iterator[OwnSeaweed]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def media_client(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
+    """The module's app (media on local disk), then one with media on SeaweedFS: a media test runs on both."""
+    if request.param == "local":
+        yield request.getfixturevalue("client")
+        return
+    s3 = request.getfixturevalue("s3_server")
+    with TestClient(make_app(**s3.settings_overrides())) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def served(database_url: str) -> Iterator[Serve]:
+    """A real ``hearth serve`` on the test database, for the module (tests of what only a socket shows)."""
+    running = serve(database_url)
+    try:
+        yield running
+    finally:
+        running.close()
 
 
 # -- the layer guard ------------------------------------------------------------------------------------
