@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from . import health
+from . import docs, health
 from .cache import Cache, MemoryCache, NullCache, RedisCache
 from .container import Container
 from .database import Database, EmbeddedPostgres
@@ -122,16 +122,18 @@ def build_app(
             if embedded is not None:
                 embedded.stop()
 
-    production = settings.env == "production"
     app = FastAPI(
         title="Hearth",
         version="1.0.0",
         summary="A private social network where every post reaches exactly its audience.",
         lifespan=lifespan,
-        docs_url=None if production else "/docs",
+        docs_url=None,  # docs.install serves them, offline
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    docs_enabled = settings.docs_enabled if settings.docs_enabled is not None else settings.env != "production"
+    if docs_enabled:
+        docs.install(app)
     install_http(app, settings)
     app.include_router(health.router)  # first: a liveness probe is not matched against every API route
 

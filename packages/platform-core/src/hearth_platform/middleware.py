@@ -162,9 +162,9 @@ class PlatformMiddleware:
       here (500 problem+json, then re-raised for the server's error handler and log), not outside this
       layer without them. A redirect the app built from ``Host`` is made relative. Responses to
       authenticated requests and every ``/api/`` response get ``Cache-Control: no-store``. The docs page
-      gets the only CSP that lets anything run: its scripts and styles from the CDN and its inline script
-      by hash (no ``'unsafe-inline'``), read from the page itself, which is buffered to hash it (a few
-      KB; only on the docs paths).
+      gets the only CSP that lets anything run: its scripts and styles from this server only (``docs.py``)
+      and its inline script by hash (no ``'unsafe-inline'`` script), read from the page itself, which is
+      buffered to hash it (a few KB; only on the docs paths).
     - **Access line** (``hearth.access``, INFO) with method, path, route template, status, duration,
       statements and user; nothing is built for it when INFO is off.
     - **Metrics** (except the operations routes): ``hearth_db_statements_per_request`` by method and route and,
@@ -172,9 +172,11 @@ class PlatformMiddleware:
     """
 
     DOCS_PATHS = frozenset({"/docs", "/redoc"})
+    # the docs' assets are the app's own (docs.py): no other host; ReDoc runs a worker from a blob and
+    # styles itself inline
     DOCS_CSP = (
-        b"default-src 'none'; script-src 'self' https://cdn.jsdelivr.net%s; "
-        b"style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+        b"default-src 'none'; script-src 'self'%s; worker-src 'self' blob:; "
+        b"style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
         b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
     API_CSP = b"default-src 'none'; frame-ancestors 'none'"

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     rate_limit_default: str = "600/minute"
 
     log_level: str = "INFO"
+    # The interactive docs (/docs, /redoc; their assets are served by the app itself, nothing from a CDN):
+    # unset means on, except in production.
+    docs_enabled: bool | None = None
     # auto: readable console lines in a terminal, JSON lines otherwise
     log_format: Literal["auto", "json", "console"] = "auto"
 
