@@ -284,7 +284,7 @@ class PostsRepository:
     # -- writing posts ---------------------------------------------------------------------------
 
     def insert_post(self, author_id: int, body: str, audience_type: str, media_ids: Sequence[int]) -> PostRow:
-        row = self.session.execute(
+        row = self.session.connection().execute(  # Core: a row back, no ORM bulk path (see add_comment)
             insert(Post)
             .values(author_id=author_id, body=body, audience_type=audience_type, media_ids=list(media_ids))
             .returning(Post.id, Post.created_at, Post.updated_at)
@@ -335,7 +335,10 @@ class PostsRepository:
         """Count and insert the comment if the post is visible to its author (``None`` otherwise)."""
         if not self._lock_post(post_id, key_share=True):  # see _lock_post: judged after the lock, not during
             return None
-        counted = self.session.execute(
+        # Core execution on the session's connection: rows, no ORM objects to synchronise (its bulk path
+        # costs more than the statements)
+        connection = self.session.connection()
+        counted = connection.execute(
             update(Post)
             .where(Post.id == post_id, self.visible_to(viewer_id))
             .values(comment_count=Post.comment_count + 1)
@@ -343,7 +346,7 @@ class PostsRepository:
         ).one_or_none()
         if counted is None:
             return None
-        row = self.session.execute(
+        row = connection.execute(
             insert(Comment)
             .values(post_id=post_id, author_id=viewer_id, body=body)
             .returning(Comment.id, Comment.created_at)
