@@ -158,7 +158,7 @@ def test_json_lines_leave_out_colour_escapes_and_auto_is_json_off_a_terminal(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("INFO", "auto")  # captured output is not a terminal
-    logging.getLogger("uvicorn.error").info("Started", extra={"color_message": "\x1b[32mStarted\x1b[0m"})
+    logging.getLogger("hearth.test.colour").info("Started", extra={"color_message": "\x1b[32mStarted\x1b[0m"})
     (line,) = _lines(capsys.readouterr().out)
     assert line["message"] == "Started" and "color_message" not in line
 

@@ -150,7 +150,7 @@ class Settings(BaseSettings):
             raise ValueError(prefix + "; ".join(problems))
         if not configured:
             # set past __setattr__, which would count the key as configured
-            self.__dict__["secret_key"] = SecretStr(install_secret(self.data_dir))
+            self.__dict__["secret_key"] = InstallSecret(self.data_dir)
         return self
 
     @property
@@ -181,6 +181,27 @@ def _comma_list(value: Any) -> list[str]:
         return []
     items = value.split(",") if isinstance(value, str) else list(value)
     return [str(item).strip() for item in items if str(item).strip()]
+
+
+class InstallSecret(SecretStr):
+    """This install's key (:func:`install_secret`), read or made only when something signs with it: loading
+    the settings (``hearth migrate`` that then stops for a missing database, say) writes nothing."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__("")
+        self._data_dir = data_dir
+        self._loaded: str | None = None
+
+    def get_secret_value(self) -> str:
+        if self._loaded is None:
+            self._loaded = install_secret(self._data_dir)
+        return self._loaded
+
+    def __len__(self) -> int:
+        return len(self.get_secret_value())
+
+    def __hash__(self) -> int:
+        return hash(self.get_secret_value())
 
 
 def install_secret(data_dir: Path) -> str:
