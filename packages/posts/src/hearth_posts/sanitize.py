@@ -150,7 +150,7 @@ def _invisible_references() -> str:
 def _body_markup() -> str:
     """What shows nothing from a ``<`` on, as the HTML parser reads it: a comment, another ``<!``/``<?``
     construct, ``</>``, or an allowed tag (the others are shown, escaped)."""
-    tags = "|".join(any_case(tag) for tag in sorted(ALLOWED_TAGS, key=len, reverse=True))
+    tags = "|".join(any_case(tag) for tag in sorted(ALLOWED_TAGS, key=lambda tag: (-len(tag), tag)))
     return (
         "!--(?:-?>|(?!-?>)(?:(?!--!?>)[\\s\\S])*(?:--!?>|$))|(?!!--)[!?][^>]*(?:>|$)|/>"
         f"|/?(?:{tags})(?=[\\t\\n\\f\\r />])[^>]*>"
