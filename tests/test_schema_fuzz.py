@@ -59,7 +59,7 @@ from schemathesis.specs.openapi.checks import (
 
 from hearth_api import create_app
 from hearth_platform.settings import Settings
-from hearth_testing import Api, AppUser, report
+from hearth_testing import Api, AppUser, Relay, report
 
 API = "/api/v1"
 MAX_EXAMPLES = 50
@@ -171,34 +171,8 @@ CONFIG = schemathesis.Config.from_dict(
 schema = schemathesis.openapi.from_dict(_served_schema(), config=CONFIG)
 
 
-class Relay:
-    """An ASGI app that hands each request to the session's running app, through its ``TestClient``: the
-    requests checks send themselves (``ignored_auth`` sends each success again without the token and with a
-    forged one) reach the same app as the fuzzed ones."""
-
-    client: TestClient | None = None
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":  # the session's client runs the app's lifespan
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        assert self.client is not None, "the relay is used only while the session's client runs"
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body, more = body + message.get("body", b""), message.get("more_body", False)
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k.lower() != b"host"]
-        query = scope["query_string"].decode("latin-1")
-        r = self.client.request(
-            scope["method"], scope["path"] + (f"?{query}" if query else ""), headers=headers, content=body
-        )
-        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in r.headers.multi_items()]
-        await send({"type": "http.response.start", "status": r.status_code, "headers": raw})
-        await send({"type": "http.response.body", "body": r.content})
-
-
+# The requests checks send themselves (``ignored_auth`` sends each success again without the token and with
+# a forged one) reach the session's running app through its client.
 RELAY = Relay()
 schema.app = RELAY
 

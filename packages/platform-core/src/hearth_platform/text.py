@@ -101,7 +101,7 @@ def any_case(word: str) -> str:
 
 
 def visible_pattern(lt_markup: str, amp_markup: str | None = None, *, lone_surrogates: bool = False) -> str:
-    """ "A visible character outside markup", as a pattern. ``lt_markup`` (and ``amp_markup``) are the
+    """The pattern "a visible character outside markup". ``lt_markup`` (and ``amp_markup``) are the
     alternatives of what shows nothing from a ``<`` (an ``&``) on, without it; a ``<`` (``&``) they do not
     match is a visible character, so the pattern reads every text one way."""
     invisible = _INVISIBLE_HERE if lone_surrogates else INVISIBLE
