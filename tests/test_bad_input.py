@@ -216,8 +216,8 @@ CASES = [
         "validation_error",
     ),
     Case(
-        "float in an id list",
-        js("POST", "/posts", {"body": "x", "audience": {"type": "connections"}, "media_ids": [1.0]}),
+        "fraction in an id list",
+        js("POST", "/posts", {"body": "x", "audience": {"type": "connections"}, "media_ids": [1.5]}),
         422,
         "validation_error",
     ),

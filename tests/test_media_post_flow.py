@@ -45,7 +45,7 @@ def test_upload_attach_and_download_as_a_viewer(media_client: TestClient) -> Non
         json={"body": "soon", "audience": {"type": "connections"}, "media_ids": [media_id]},
         headers=author["h"],
     )
-    assert early.status_code == 422 and early.json()["code"] == "media_not_ready"
+    assert early.status_code == 409 and early.json()["code"] == "media_not_ready"
 
     put = _send(c, "PUT", upload["url"], content=data, headers=upload["headers"])
     assert put.status_code in (200, 204), put.text

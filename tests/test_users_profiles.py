@@ -99,11 +99,15 @@ def test_patch_me_refuses_bad_fields(client: TestClient, make_user: Callable[...
     assert client.get(ME, headers=u.headers).json()["display_name"] == "Unchanged"
 
 
-def test_bio_length_is_counted_after_cleaning(client: TestClient, make_user: Callable[..., Any]) -> None:
+def test_bio_length_is_counted_as_typed(client: TestClient, make_user: Callable[..., Any]) -> None:
+    """As the schema's ``maxLength`` says: 500 characters sent, markup included (cleaning only shortens)."""
     u = make_user()
-    r = client.patch(ME, json={"bio": "<b>" + "x" * 500 + "</b>"}, headers=u.headers)
+    r = client.patch(ME, json={"bio": "<b>" + "x" * 493 + "</b>"}, headers=u.headers)
     assert r.status_code == 200, r.text
-    assert r.json()["bio"] == "x" * 500
+    assert r.json()["bio"] == "x" * 493
+    r = client.patch(ME, json={"bio": "<b>" + "x" * 494 + "</b>"}, headers=u.headers)
+    assert_problem(r, 422, "validation_error")
+    assert client.get(ME, headers=u.headers).json()["bio"] == "x" * 493
 
 
 def test_avatar_must_be_the_callers_ready_media(client: TestClient, make_user: Callable[..., Any]) -> None:

@@ -98,7 +98,7 @@ def test_a_poll_cursor_is_bound_to_its_caller_and_its_list(client: TestClient, a
         assert_problem(r, 422, "invalid_cursor")
 
 
-def test_cursor_and_newer_than_together_are_refused(client: TestClient, api: Api) -> None:
+def test_a_page_cursor_is_not_valid_in_a_poll(client: TestClient, api: Api) -> None:
     viewer, author = api.user("pv"), api.user("pa")
     api.connect(viewer, author)
     api.post(author)
@@ -109,4 +109,4 @@ def test_cursor_and_newer_than_together_are_refused(client: TestClient, api: Api
         params={"cursor": page["next_cursor"], "newer_than": page["newer_cursor"]},
         headers=viewer.headers,
     )
-    assert_problem(r, 422, "validation_error")
+    assert_problem(r, 422, "invalid_cursor")

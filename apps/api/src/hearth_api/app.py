@@ -24,6 +24,7 @@ PACKAGES: tuple[Package, ...] = (
 
 
 def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
-    app = build_app(settings or Settings(), PACKAGES, configure_logs=configure_logs, migrate=migrate.upgrade)
-    openapi.install_openapi(app)  # every operation declares its problem+json errors
+    settings = settings or Settings()
+    app = build_app(settings, PACKAGES, configure_logs=configure_logs, migrate=migrate.upgrade)
+    openapi.install_openapi(app, settings)  # every operation declares its problem+json errors and limits
     return app

@@ -10,7 +10,9 @@ rewrites the generated document once, after FastAPI built it:
   path takes an id, ``403`` and ``409`` where the contract has them, ``413`` when it takes a body, ``422``
   when it takes any input (FastAPI's JSON one replaced), ``429`` (every ``/api/v1`` route is rate limited)
   and ``503`` (every route needs the database); each with the contract's codes for that status and route;
-- the bearer security scheme on every authenticated operation, and ``X-Request-ID`` on every response.
+- the bearer security scheme on every authenticated operation, and ``X-Request-ID`` on every response;
+- the limits that come from the settings (the largest upload), and integer bounds as integers: FastAPI's
+  OpenAPI model keeps them as floats, and ``2**63 - 1`` (the largest id) does not survive as one.
 
 The error statuses of an operation are exactly those: one a router declares beyond them is dropped (a
 new one belongs in ``_CONTRACT``, after ``API.md``). A router's description of a ``403``, ``404`` or
@@ -28,7 +30,9 @@ from typing import Any
 from fastapi import FastAPI, routing
 
 from hearth_platform.errors import PROBLEM_JSON
+from hearth_platform.ids import MAX_ID
 from hearth_platform.security import CurrentUser
+from hearth_platform.settings import Settings
 
 PROBLEM = "Problem"
 VALIDATION_PROBLEM = "ValidationProblem"
@@ -86,7 +90,7 @@ _CONTRACT: dict[tuple[str, str], dict[int, tuple[str, tuple[str, ...]]]] = {
     },
     ("post", "/api/v1/posts"): {
         404: ("A tag or media id that is not the caller's", ()),
-        422: ("Invalid body or audience, or media not uploaded yet (`media_not_ready`)", ("media_not_ready",)),
+        409: ("A media not uploaded yet (`media_not_ready`)", ("media_not_ready",)),
     },
     ("patch", "/api/v1/posts/{post_id}"): {
         403: ("Visible, but the caller is not the author (`forbidden`)", ()),
@@ -298,10 +302,36 @@ class _SharedResponses:
         return {"$ref": "#/components/responses/" + name}
 
 
-def _document(base: dict[str, Any], app: FastAPI) -> dict[str, Any]:
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+
+
+def _exact_bounds(node: Any) -> None:
+    """Integral bounds back to integers (``1.0`` is ``1``; ``9.223372036854776e+18`` was ``MAX_ID``)."""
+    if isinstance(node, dict):
+        for key in _BOUNDS:
+            value = node.get(key)
+            if isinstance(value, float) and value.is_integer():
+                node[key] = MAX_ID if value == float(MAX_ID) else int(value)
+        for value in node.values():
+            _exact_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _exact_bounds(value)
+
+
+def _settings_limits(schemas: dict[str, Any], settings: Settings) -> None:
+    """Limits the settings choose, stated where the request bodies declare the fields they bound."""
+    size = schemas.get("MediaUploadRequest", {}).get("properties", {}).get("size_bytes")
+    if size is not None:
+        size["maximum"] = settings.media_max_bytes
+
+
+def _document(base: dict[str, Any], app: FastAPI, settings: Settings) -> dict[str, Any]:
     schema = copy.deepcopy(base)
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
+    _exact_bounds(schemas)
+    _settings_limits(schemas, settings)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas[PROBLEM] = _problem_schema()
@@ -339,8 +369,9 @@ def _document(base: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     return schema
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Serve the completed document from ``app.openapi()`` (and so ``/openapi.json``).
+def install_openapi(app: FastAPI, settings: Settings) -> None:
+    """Serve the completed document from ``app.openapi()`` (and so ``/openapi.json``), with the limits of
+    ``settings``.
 
     FastAPI still builds (and rebuilds, when routes change) the base document; the completed one is
     derived from it once per base document.
@@ -351,7 +382,7 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         base = base_openapi()
         if cache.get("base") is not base:
-            cache["schema"] = _document(base, app)
+            cache["schema"] = _document(base, app, settings)
             cache["base"] = base
         return cache["schema"]  # type: ignore[no-any-return]
 

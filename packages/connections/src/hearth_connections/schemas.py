@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from hearth_identity import PublicUser, UserSummary
-from hearth_platform.text import plain_text
+from hearth_platform.ids import IdRef
+from hearth_platform.text import PLAIN_TEXT_PATTERN, clean_plain_text, shows_plain_text
 
 from .models import TAG_NAME_MAX
-
-RAW_TAG_NAME_MAX = 500  # before sanitising; the 1-50 limit is checked on the plain text
 
 
 def _utc(value: datetime) -> datetime:
@@ -24,15 +23,13 @@ UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 Direction = Literal["incoming", "outgoing"]
 
-UserId = Annotated[int, Field(strict=True)]
-
 
 class UserRef(BaseModel):
     """Body of ``POST /connections/requests`` and ``POST /blocks``."""
 
     model_config = ConfigDict(extra="forbid")
 
-    user_id: UserId
+    user_id: IdRef
 
 
 class ConnectionRequest(BaseModel):
@@ -66,19 +63,25 @@ class TagList(BaseModel):
     items: list[Tag]
 
 
+def _tag_name(value: str) -> str:
+    if not shows_plain_text(value):
+        raise ValueError("the name must have a visible character outside markup")
+    return clean_plain_text(value, max_len=TAG_NAME_MAX)
+
+
+_TAG_NAME_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": TAG_NAME_MAX,
+    "pattern": PLAIN_TEXT_PATTERN,
+    "description": "Plain text with a visible character outside markup; tags and control characters are removed.",
+}
+TagName = Annotated[str, Field(max_length=TAG_NAME_MAX), AfterValidator(_tag_name), WithJsonSchema(_TAG_NAME_SCHEMA)]
+
+
 class TagIn(BaseModel):
     """Body of ``POST /tags`` and ``PATCH /tags/{id}``: 1-50 characters of plain text."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=RAW_TAG_NAME_MAX)
-
-    @field_validator("name")
-    @classmethod
-    def _plain(cls, value: str) -> str:
-        name = plain_text(value)
-        if not name:
-            raise ValueError("the name must have at least 1 character of plain text")
-        if len(name) > TAG_NAME_MAX:
-            raise ValueError(f"the name must have at most {TAG_NAME_MAX} characters")
-        return name
+    name: TagName

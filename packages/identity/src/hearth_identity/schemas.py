@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from hearth_platform.text import has_visible_text, plain_text
+from hearth_platform.ids import IdRef
+from hearth_platform.text import PLAIN_TEXT_PATTERN, clean_plain_text, shows_plain_text
 
-from .text import USERNAME_PATTERN, has_surrogates, is_valid_email
+from .text import EMAIL_MAX, EMAIL_PATTERN, USERNAME_PATTERN, has_surrogates, normalised_email
 
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 500
-# Raw input may carry markup that cleaning removes, but never without bound.
-_RAW_FACTOR = 8
 
 
 # --- objects -----------------------------------------------------------------------------------
@@ -61,6 +59,7 @@ class AuthSession(BaseModel):
 
 
 # --- field types -------------------------------------------------------------------------------
+# Each states in its JSON schema every rule its validator applies: what the schema accepts is taken.
 
 
 def _lower(value: str) -> str:
@@ -68,10 +67,10 @@ def _lower(value: str) -> str:
 
 
 def _email(value: str) -> str:
-    value = value.strip().lower()
-    if not is_valid_email(value):
+    email = normalised_email(value)
+    if email is None:
         raise ValueError("must be a valid email address")
-    return value
+    return email
 
 
 def _no_surrogates(value: str) -> str:
@@ -80,20 +79,14 @@ def _no_surrogates(value: str) -> str:
     return value
 
 
-def _plain(max_len: int, *, min_len: int, multiline: bool) -> Callable[[str], str]:
-    def clean(value: str) -> str:
-        if len(value) > max_len * _RAW_FACTOR:
-            raise ValueError(f"must be at most {max_len} characters")
-        value = plain_text(value, multiline=multiline)
-        if len(value) < min_len:
-            raise ValueError("must not be empty (after removing markup and control characters)")
-        if min_len and not has_visible_text(value):  # e.g. only zero-width spaces: a name nobody can see
-            raise ValueError("must have a visible character")
-        if len(value) > max_len:
-            raise ValueError(f"must be at most {max_len} characters")
-        return value
+def _display_name(value: str) -> str:
+    if not shows_plain_text(value):  # e.g. only zero-width spaces, or markup: a name nobody can see
+        raise ValueError("must have a visible character outside markup")
+    return clean_plain_text(value, max_len=DISPLAY_NAME_MAX)
 
-    return clean
+
+def _bio(value: str) -> str:
+    return clean_plain_text(value, max_len=BIO_MAX, multiline=True, required=False)
 
 
 Username = Annotated[
@@ -101,16 +94,34 @@ Username = Annotated[
     Field(min_length=3, max_length=30, pattern=USERNAME_PATTERN, description="3-30 of [A-Za-z0-9_]; case-insensitive"),
     AfterValidator(_lower),
 ]
-Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+_EMAIL_SCHEMA = {
+    "type": "string",
+    "format": "idn-email",
+    "maxLength": EMAIL_MAX,
+    "pattern": EMAIL_PATTERN,
+    "description": "An address valid by RFC 5321/6531 (internationalised ones included) that can receive mail: "
+    "no quoted local part, no IP address or special-use name (`.test`, `.local`, ...) as its domain, "
+    "which has a dot. Normalised: NFC, the domain in Unicode, lower-case.",
+}
+Email = Annotated[str, Field(max_length=EMAIL_MAX), AfterValidator(_email), WithJsonSchema(_EMAIL_SCHEMA)]
 Password = Annotated[str, Field(min_length=10, max_length=128), AfterValidator(_no_surrogates)]
-_DISPLAY_NAME_SCHEMA = {"type": "string", "minLength": 1, "maxLength": DISPLAY_NAME_MAX, "description": "plain text"}
-_BIO_SCHEMA = {"type": "string", "maxLength": BIO_MAX, "description": "plain text"}
+_DISPLAY_NAME_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": DISPLAY_NAME_MAX,
+    "pattern": PLAIN_TEXT_PATTERN,
+    "description": "Plain text with a visible character outside markup; tags, control and bidi-override "
+    "characters are removed.",
+}
+_BIO_SCHEMA = {
+    "type": "string",
+    "maxLength": BIO_MAX,
+    "description": "Plain text; tags, control and bidi-override characters are removed.",
+}
 DisplayName = Annotated[
-    str,
-    AfterValidator(_plain(DISPLAY_NAME_MAX, min_len=1, multiline=False)),
-    WithJsonSchema(_DISPLAY_NAME_SCHEMA),
+    str, Field(max_length=DISPLAY_NAME_MAX), AfterValidator(_display_name), WithJsonSchema(_DISPLAY_NAME_SCHEMA)
 ]
-Bio = Annotated[str, AfterValidator(_plain(BIO_MAX, min_len=0, multiline=True)), WithJsonSchema(_BIO_SCHEMA)]
+Bio = Annotated[str, Field(max_length=BIO_MAX), AfterValidator(_bio), WithJsonSchema(_BIO_SCHEMA)]
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -142,7 +153,7 @@ class UpdateMeRequest(BaseModel):
     # Present means "set it": documented as non-null, and null is refused below.
     display_name: Annotated[DisplayName | None, WithJsonSchema(_DISPLAY_NAME_SCHEMA)] = None
     bio: Annotated[Bio | None, WithJsonSchema(_BIO_SCHEMA)] = None
-    avatar_media_id: Annotated[int, Field(strict=True)] | None = None  # a JSON integer, not "5" or true
+    avatar_media_id: IdRef | None = None
 
     @field_validator("display_name", "bio", mode="before")
     @classmethod

@@ -14,6 +14,8 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .methods import OUT_OF_RANGE, allowed_methods
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://hearth.dev/problems/"
 
@@ -224,13 +226,15 @@ async def _hearth_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status, exc.code, exc.detail, headers=exc.headers, extra=extra)
 
 
-_OUT_OF_RANGE = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
-
-
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = _clean_errors(exc.errors())
-    if errors and all(e["loc"][:1] == ["path"] and e["type"] in _OUT_OF_RANGE for e in errors):
+    if errors and all(e["loc"][:1] == ["path"] for e in errors):
+        # e.g. DELETE /connections/requests reached /connections/{user_id}: the URL is another route's
+        allowed = allowed_methods(request)
+        if allowed and request.method not in allowed:
+            return _method_not_allowed(request, allowed)
+    if errors and all(e["loc"][:1] == ["path"] and e["type"] in OUT_OF_RANGE for e in errors):
         # an id that cannot exist (0, negative, past bigint) is simply not found, like any unknown id
         return problem_response(request, 404, "not_found", f"No resource at {request.url.path}.")
     detail = "The request is not valid: " + "; ".join(
@@ -253,7 +257,17 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else None
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."
+    if exc.status_code == 405:
+        return _method_not_allowed(request, allowed_methods(request), exc.headers)
     return problem_response(request, exc.status_code, code, detail, headers=exc.headers)
+
+
+def _method_not_allowed(
+    request: Request, allowed: list[str], fallback: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """``405`` with ``Allow`` naming every method of the URL (Starlette's names only the first route's)."""
+    headers = {"Allow": ", ".join(allowed)} if allowed else dict(fallback or {})
+    return problem_response(request, 405, "method_not_allowed", "Method Not Allowed", headers=headers)
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
-from .errors import InvalidCursor, Unprocessable
+from .errors import InvalidCursor
 from .security import CurrentUser
 
 T = TypeVar("T")
@@ -180,10 +180,8 @@ async def _newest_first_request(
     ] = None,
 ) -> PageRequest:
     if newer_than and page.cursor is not None:
-        raise Unprocessable(
-            "`cursor` pages back, `newer_than` polls forward: give one of them.",
-            errors=[{"loc": ["query", "newer_than"], "msg": "not with cursor", "type": "value_error"}],
-        )
+        # `cursor` pages back, `newer_than` polls forward: a page cursor is not valid in a poll
+        raise InvalidCursor()
     page.newer_than = newer_than or None
     return page
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hearth_platform.errors import Forbidden, ObjectNotFound, Unprocessable
+from hearth_platform.errors import Conflict, Forbidden, ObjectNotFound
 
 
 class PostNotFound(ObjectNotFound):
@@ -23,21 +23,9 @@ class NotCommentDeleter(Forbidden):
         super().__init__(f"Only the comment's author or the post's author may delete comment {comment_id}.")
 
 
-class EmptyBody(Unprocessable):
-    def __init__(self, field: str, max_len: int) -> None:
-        super().__init__(
-            f"The {field} must have 1-{max_len} characters after sanitising.",
-            errors=[
-                {
-                    "loc": ["body", "body"],
-                    "msg": f"must be 1-{max_len} characters after sanitising",
-                    "type": "value_error",
-                }
-            ],
-        )
+class MediaNotReady(Conflict):
+    """A well-formed media id whose upload has not arrived yet: the state, not the request, is wrong (409)."""
 
-
-class MediaNotReady(Unprocessable):
     code = "media_not_ready"
 
     def __init__(self, media_id: int) -> None:

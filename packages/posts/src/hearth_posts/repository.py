@@ -284,11 +284,15 @@ class PostsRepository:
     # -- writing posts ---------------------------------------------------------------------------
 
     def insert_post(self, author_id: int, body: str, audience_type: str, media_ids: Sequence[int]) -> PostRow:
-        row = self.session.connection().execute(  # Core: a row back, no ORM bulk path (see add_comment)
-            insert(Post)
-            .values(author_id=author_id, body=body, audience_type=audience_type, media_ids=list(media_ids))
-            .returning(Post.id, Post.created_at, Post.updated_at)
-        ).one()
+        row = (
+            self.session.connection()
+            .execute(  # Core: a row back, no ORM bulk path (see add_comment)
+                insert(Post)
+                .values(author_id=author_id, body=body, audience_type=audience_type, media_ids=list(media_ids))
+                .returning(Post.id, Post.created_at, Post.updated_at)
+            )
+            .one()
+        )
         return PostRow(row.id, author_id, body, audience_type, 0, row.created_at, row.updated_at, list(media_ids), None)
 
     def set_audience_tags(self, post_id: int, tag_ids: Collection[int]) -> None:

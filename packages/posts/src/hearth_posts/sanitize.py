@@ -16,7 +16,15 @@ from html.entities import html5 as html5_entities
 import nh3
 from linkify_it import LinkifyIt
 
-from hearth_platform.text import BIDI_CONTROLS, has_visible_text, remove_bidi
+from hearth_platform.text import (
+    BIDI_CONTROLS,
+    INVISIBLE,
+    INVISIBLE_RANGES,
+    any_case,
+    has_visible_text,
+    remove_bidi,
+    visible_pattern,
+)
 
 ALLOWED_TAGS = frozenset({"a", "b", "strong", "i", "em", "code", "pre", "blockquote", "p", "br", "ul", "ol", "li"})
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
@@ -208,3 +216,87 @@ def sanitize_html(text: str) -> str:
 def has_text(sanitized: str) -> bool:
     """Whether sanitised HTML shows any text (``<p></p>``, ``&nbsp;`` or zero-width spaces do not)."""
     return has_visible_text(html.unescape(_TAG.sub("", sanitized)))
+
+
+# -- "a body shows something", as the pattern the OpenAPI schema states and the server applies ----------
+
+
+def _number(lo: int, hi: int, digits: str) -> str:
+    """A regex for the numbers ``lo``..``hi`` written with ``digits`` (no leading zeros; hex in any case)."""
+
+    def span(a: str, b: str) -> str:
+        chars = digits[digits.index(a) : digits.index(b) + 1]
+        both = "".join(sorted(set(chars + chars.upper())))
+        return both if len(both) == 1 else f"[{both}]"
+
+    def same_length(a: str, b: str) -> str:
+        if len(a) == 1:
+            return span(a, b)
+        if a[0] == b[0]:
+            return f"{span(a[0], a[0])}(?:{same_length(a[1:], b[1:])})"
+        first, last = digits[0], digits[-1]
+        parts = [f"{span(a[0], a[0])}(?:{same_length(a[1:], last * (len(a) - 1))})"]
+        if digits.index(b[0]) - digits.index(a[0]) > 1:
+            lower, upper = digits[digits.index(a[0]) + 1], digits[digits.index(b[0]) - 1]
+            parts.append(f"{span(lower, upper)}{span(first, last)}{{{len(a) - 1}}}")
+        parts.append(f"{span(b[0], b[0])}(?:{same_length(first * (len(b) - 1), b[1:])})")
+        return "|".join(parts)
+
+    def text(n: int) -> str:
+        out = ""
+        while True:
+            n, d = divmod(n, len(digits))
+            out = digits[d] + out
+            if not n:
+                return out
+
+    low, high = text(lo), text(hi)
+    parts = []
+    for length in range(len(low), len(high) + 1):
+        a = low if length == len(low) else digits[1] + digits[0] * (length - 1)
+        b = high if length == len(high) else digits[-1] * length
+        parts.append(same_length(a, b))
+    return "|".join(parts)
+
+
+def _invisible_references() -> str:
+    """What a character reference that shows nothing looks like: a named one (``&nbsp;``) or a number
+    (``&#x200B;``, ``&#8203;``). References in 0x80-0x9F mostly show Windows-1252 letters (``&#x80;`` is €)."""
+    invisible = re.compile(f"^[{INVISIBLE}]+$")
+    names = sorted(name[:-1] for name, text in html5_entities.items() if name.endswith(";") and invisible.match(text))
+    ranges = [r for r in INVISIBLE_RANGES if r != (0x7F, 0xA0)] + [(0x7F, 0x7F), (0xA0, 0xA0)]
+    ranges += [(c, c) for c in (0x81, 0x8D, 0x8F, 0x90, 0x9D)]  # the C1 controls 1252 leaves as they are
+    hexes = "|".join(_number(lo, hi, "0123456789abcdef") for lo, hi in ranges)
+    decimals = "|".join(_number(lo, hi, "0123456789") for lo, hi in ranges)
+    return f"(?:{'|'.join(names)});|#[xX]0*(?:{hexes});|#0*(?:{decimals});"
+
+
+def _body_markup() -> str:
+    """What shows nothing from a ``<`` on, as the HTML parser reads it: a comment, another ``<!``/``<?``
+    construct, ``</>``, or an allowed tag (the others are shown, escaped)."""
+    tags = "|".join(any_case(tag) for tag in sorted(ALLOWED_TAGS, key=lambda tag: (-len(tag), tag)))
+    return (
+        "!--(?:-?>|(?!-?>)(?:(?!--!?>)[\\s\\S])*(?:--!?>|$))|(?!!--)[!?][^>]*(?:>|$)|/>"
+        f"|/?(?:{tags})(?=[\\t\\n\\f\\r />])[^>]*>"
+    )
+
+
+BODY_PATTERN = visible_pattern(_body_markup(), _invisible_references())
+"""A post or comment body must match this: a visible character outside markup and invisible references."""
+
+_BODY = re.compile(visible_pattern(_body_markup(), _invisible_references(), lone_surrogates=True))
+
+
+def shows_text(raw: str) -> bool:
+    """Whether a body matches :data:`BODY_PATTERN` (a lone surrogate shows nothing)."""
+    return _BODY.search(raw) is not None
+
+
+def clean_body(raw: str) -> str:
+    """The sanitised form of a body that :func:`shows_text` passed. When the sanitiser hides all of what the
+    pattern saw (markup the pattern reads another way, e.g. ``<a title=">">``), the text is kept as typed,
+    escaped: the schema's promise holds, and nothing of it can act as markup."""
+    body = sanitize_html(raw)
+    if has_text(body):
+        return body
+    return html.escape(remove_bidi(_CONTROL.sub("", raw)), quote=False).strip()

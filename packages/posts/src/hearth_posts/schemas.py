@@ -5,15 +5,42 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from hearth_identity import UserSummary
 from hearth_platform.ids import Id
 from hearth_storage import Media
 
+from .sanitize import BODY_PATTERN, shows_text
+
 BODY_MAX = 5000
 COMMENT_MAX = 2000
-RAW_BODY_MAX = 20_000  # before sanitising; the limit is checked again on the sanitised text
+
+
+def _shows_text(value: str) -> str:
+    if not shows_text(value):  # e.g. only spaces, zero-width characters, empty tags or comments
+        raise ValueError("must have a visible character outside markup")
+    return value
+
+
+def _body_schema(max_len: int) -> dict[str, object]:
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max_len,
+        "pattern": BODY_PATTERN,
+        "description": "HTML of the allowed subset (anything else is escaped), with a visible character outside "
+        "tags, comments and references to invisible characters.",
+    }
+
+
+# A body as typed (the service sanitises it): what a reader sees of it is never longer.
+PostBody = Annotated[
+    str, Field(max_length=BODY_MAX), AfterValidator(_shows_text), WithJsonSchema(_body_schema(BODY_MAX))
+]
+CommentBody = Annotated[
+    str, Field(max_length=COMMENT_MAX), AfterValidator(_shows_text), WithJsonSchema(_body_schema(COMMENT_MAX))
+]
 
 
 class ConnectionsAudience(BaseModel):
@@ -49,9 +76,9 @@ AudienceOut = ConnectionsAudience | TagsAudience | LimitedAudience
 class PostCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(min_length=1, max_length=RAW_BODY_MAX)
+    body: PostBody
     audience: AudienceIn
-    media_ids: list[Id] = Field(default_factory=list, max_length=4)
+    media_ids: list[Id] = Field(default_factory=list, max_length=4, json_schema_extra={"uniqueItems": True})
 
     @field_validator("media_ids")
     @classmethod
@@ -64,7 +91,7 @@ class PostCreate(BaseModel):
 class PostUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: str | None = Field(default=None, min_length=1, max_length=RAW_BODY_MAX)
+    body: PostBody | None = None
     audience: AudienceIn | None = None
 
 
@@ -82,7 +109,7 @@ class Post(BaseModel):
 class CommentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(min_length=1, max_length=RAW_BODY_MAX)
+    body: CommentBody
 
 
 class Comment(BaseModel):

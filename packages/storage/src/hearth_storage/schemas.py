@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+
+from hearth_platform.ids import WHOLE
+from hearth_platform.text import any_case
 
 ALLOWED_CONTENT_TYPES: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4")
 
 ContentType = Literal["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"]
+
+# The types are taken in any case and with spaces around (what str.strip() removes), as the schema says.
+_SPACES = r"[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
+_CONTENT_TYPE_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "enum": list(ALLOWED_CONTENT_TYPES)},
+        {"type": "string", "pattern": f"^{_SPACES}(?:{'|'.join(map(any_case, ALLOWED_CONTENT_TYPES))}){_SPACES}$"},
+    ],
+    "description": "One of image/jpeg, image/png, image/gif, image/webp, video/mp4 (in any case).",
+}
 
 
 class Media(BaseModel):
@@ -26,8 +39,11 @@ class Media(BaseModel):
 class MediaUploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    content_type: ContentType = Field(description="One of image/jpeg, image/png, image/gif, image/webp, video/mp4.")
-    size_bytes: int = Field(ge=1, strict=True, description="The exact size of the file to upload, in bytes.")
+    content_type: Annotated[ContentType, WithJsonSchema(_CONTENT_TYPE_SCHEMA)]
+    # at most the configured limit: the served schema states it (hearth_api.openapi), the service checks it
+    size_bytes: Annotated[
+        int, Field(ge=1, strict=True, description="The exact size of the file to upload, in bytes."), WHOLE
+    ]
 
     @field_validator("content_type", mode="before")
     @classmethod

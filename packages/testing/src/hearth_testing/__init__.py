@@ -32,6 +32,7 @@ from .problems import INTERNALS, PROBLEM_FIELDS, assert_no_internals, assert_not
 from .processes import closing_all, scratch_dir, stop_group, wait_until
 from .queries import QueryCounter, resolved, statements_on
 from .redis_server import OwnRedis
+from .relay import Relay
 from .seaweed import OwnSeaweed, weed_binary
 from .serve import SECRET_KEY, Serve, hearth_command, serve
 from .stack import Stack, own_stack
@@ -50,6 +51,7 @@ __all__ = [
     "OwnRedis",
     "OwnSeaweed",
     "QueryCounter",
+    "Relay",
     "Serve",
     "Stack",
     "all_pages",

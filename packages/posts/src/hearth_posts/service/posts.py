@@ -12,13 +12,11 @@ from hearth_platform.metrics import app_metrics
 from hearth_platform.pagination import Page, PageRequest, split_page
 from hearth_storage import MediaNotFound, MediaService
 
-from ..errors import CommentNotFound, EmptyBody, MediaNotReady, NotCommentDeleter, NotPostAuthor, PostNotFound
+from ..errors import CommentNotFound, MediaNotReady, NotCommentDeleter, NotPostAuthor, PostNotFound
 from ..models import AUDIENCE_CONNECTIONS, AUDIENCE_TAGS
 from ..repository import PostsRepository
-from ..sanitize import has_text, sanitize_html
+from ..sanitize import clean_body
 from ..schemas import (
-    BODY_MAX,
-    COMMENT_MAX,
     AudienceIn,
     Comment,
     CommentCreate,
@@ -29,14 +27,6 @@ from ..schemas import (
 )
 from .assembly import Assembler
 from .timeline import TimelineService
-
-
-def clean_body(raw: str, field: str, max_len: int) -> str:
-    """Sanitise, then check the length of what is stored; a body must have some visible text."""
-    body = sanitize_html(raw)
-    if not body or len(body) > max_len or not has_text(body):
-        raise EmptyBody(field, max_len)
-    return body
 
 
 class PostsService:
@@ -76,7 +66,7 @@ class PostsService:
                 raise MediaNotReady(mid)
 
     def create_post(self, author_id: int, data: PostCreate) -> Post:
-        body = clean_body(data.body, "body", BODY_MAX)
+        body = clean_body(data.body)
         tag_ids = self._checked_tags(author_id, data.audience)
         self._checked_media(author_id, data.media_ids)
         audience_type = AUDIENCE_TAGS if tag_ids else AUDIENCE_CONNECTIONS
@@ -104,7 +94,7 @@ class PostsService:
 
     def update_post(self, viewer_id: int, post_id: int, data: PostUpdate) -> Post:
         self._own_locked(viewer_id, post_id)
-        body = clean_body(data.body, "body", BODY_MAX) if data.body is not None else None
+        body = clean_body(data.body) if data.body is not None else None
         audience_type = None
         tag_ids: list[int] = []
         if data.audience is not None:
@@ -135,7 +125,7 @@ class PostsService:
         return Page[Comment](items=self.assemble.comments(items), next_cursor=cursor)
 
     def add_comment(self, viewer_id: int, post_id: int, data: CommentCreate) -> Comment:
-        body = clean_body(data.body, "body", COMMENT_MAX)
+        body = clean_body(data.body)
         row = self.repo.add_comment(viewer_id, post_id, body)
         if row is None:
             raise PostNotFound(post_id)
