@@ -98,7 +98,10 @@ def live_server(make_app: Callable[..., FastAPI]) -> Iterator[str]:
     """A real uvicorn server (its own app, same database) for truly parallel HTTP requests."""
     app = make_app(db_pool_size=20, db_max_overflow=10)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    # no log_level or log_config: uvicorn would set its loggers' levels for the rest of the test process
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
