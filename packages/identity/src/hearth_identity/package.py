@@ -7,6 +7,7 @@ from hearth_platform.container import Container
 from hearth_platform.security import TokenAuthenticator
 from hearth_platform.settings import Settings
 
+from .jobs import JOBS
 from .router import router
 from .service import AccountService, BearerTokenAuthenticator, ProfileService, UserDirectory
 
@@ -18,4 +19,4 @@ def _register(container: Container, settings: Settings) -> None:
     container.register(TokenAuthenticator, BearerTokenAuthenticator)
 
 
-package = Package(name="identity", register=_register, routers=(router,))
+package = Package(name="identity", register=_register, routers=(router,), jobs=JOBS)

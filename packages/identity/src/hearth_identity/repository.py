@@ -6,7 +6,20 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ARRAY, BigInteger, ColumnElement, LargeBinary, any_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    LargeBinary,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -133,6 +146,11 @@ class TokenRepository:
             .where(AuthToken.id == token_id, AuthToken.revoked_at.is_(None))
             .values(revoked_at=func.now())
         )
+
+    def purge(self) -> int:
+        """Delete the tokens that authenticate no one any more (expired or revoked); how many."""
+        stmt = delete(AuthToken).where(or_(AuthToken.expires_at <= func.now(), AuthToken.revoked_at.is_not(None)))
+        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
     def live(self, token_hash: bytes) -> tuple[int, int] | None:
         """``(token_id, user_id)`` of a token that exists, is not revoked and has not expired: one statement."""

@@ -7,6 +7,8 @@ all, a package's tests compose that package and the layers below it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -21,10 +23,13 @@ from .container import Container
 from .database import Database, EmbeddedPostgres
 from .events import EventBus
 from .http import install_http
+from .job_engine import ProcrastinateEngine
+from .jobs import Job, JobEngine, JobQueue, jobs_of, run_in_unit_of_work
 from .logging import configure_logging
 from .pagination import CursorCodec
 from .ratelimit import RateLimiter
 from .settings import Settings
+from .uow import unit_of_work
 
 log = logging.getLogger("hearth.app")
 
@@ -49,6 +54,18 @@ class Package:
     root_routers: Sequence[APIRouter] = ()
     """Mounted at the root (e.g. the local storage backend's signed file URLs)."""
     health_checks: Callable[[Container], dict[str, HealthCheck]] = field(default=lambda _: {})
+    jobs: Sequence[Job] = ()
+    """Its kinds of job (``hearth_platform.jobs``): run by the app's workers, enqueued with ``JobQueue``."""
+
+
+def _with_queue(database: Database, engine: ProcrastinateEngine) -> HealthCheck:
+    """The database check, with the job queue it holds (depth, oldest job's age, failures)."""
+
+    def check() -> dict[str, object]:
+        latency = database.ping()
+        return {"latency_ms": round(latency, 2), "jobs": engine.summary()}
+
+    return check
 
 
 def build_app(
@@ -94,7 +111,19 @@ def build_app(
         for package in packages:
             package.register(container, settings)
             package.subscribe(bus)
-        checks: dict[str, HealthCheck] = {"database": database.ping}
+        # the job engine: every package's jobs, each run on a unit of work of this app
+        engine = ProcrastinateEngine(
+            url,
+            jobs_of(packages),
+            run_in_unit_of_work(lambda: unit_of_work(database, bus, container)),
+            reader=database.read_engine,
+            retry_base_seconds=settings.job_retry_base_seconds,
+            concurrency=settings.jobs_concurrency,
+        )
+        container.register(JobEngine, instance=engine)
+        container.register(ProcrastinateEngine, instance=engine)
+        container.register(JobQueue)
+        checks: dict[str, HealthCheck] = {"database": _with_queue(database, engine)}
         if isinstance(cache, RedisCache):
             checks["cache"] = cache.ping
         for package in packages:
@@ -108,10 +137,18 @@ def build_app(
         app.state.container = container
         app.state.event_bus = bus
         app.state.health_checks = checks
-        log.info("hearth started", extra={"embedded_database": embedded is not None})
+        app.state.job_engine = engine
+        worker: asyncio.Task[None] | None = None
+        if settings.jobs_in_process and engine.jobs:  # `hearth serve` runs jobs too unless told not to
+            worker = asyncio.create_task(engine.run_worker(queues=settings.jobs_queues or None), name="jobs")
+        log.info("hearth started", extra={"embedded_database": embedded is not None, "jobs_worker": worker is not None})
         try:
             yield {}
         finally:
+            if worker is not None:  # lets the jobs it runs finish (up to 10 s), then stops
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await worker
             database.dispose()
             if isinstance(cache, RedisCache):
                 cache.close()

@@ -23,6 +23,7 @@ class AppMetrics:
     cache_requests: Counter
     rate_limited: Counter
     presign_requests: Counter
+    job_runs: Counter
 
 
 @cache
@@ -54,6 +55,11 @@ def app_metrics() -> AppMetrics:
             "hearth_presign_cache_requests",
             "Presigned download URL lookups by result (hit or miss).",
             ["result"],
+        ),
+        job_runs=Counter(
+            "hearth_job_runs",
+            "Job runs by job and result (succeeded, or failed: retried until its attempts are used up).",
+            ["job", "result"],
         ),
     )
 

@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     # Failed logins per account (whatever the client address), on top of the per-address login limit.
     rate_limit_login_failures: str = "10/15minutes"
 
+    # -- Jobs (hearth_platform.jobs): `hearth serve` runs a worker in process unless this is false --
+    jobs_in_process: bool = True
+    jobs_concurrency: int = Field(default=2, ge=1, le=64)  # jobs one worker runs at once
+    # the queues a worker takes jobs from (comma-separated); empty: all of them
+    jobs_queues: Annotated[list[str], NoDecode] = []
+    # a failed job waits base ** attempt seconds before its next try (3: 9 s, 27 s, ... about 3 h over 8 tries)
+    job_retry_base_seconds: int = Field(default=3, ge=0, le=60)
+
     @model_validator(mode="before")
     @classmethod
     def _empty_is_unset(cls, data: Any) -> Any:
@@ -108,6 +116,11 @@ class Settings(BaseSettings):
             name = raw.lower().removeprefix("*")  # "*.example.com" is ".example.com"; "*" alone is empty
             names.append("*" if raw == "*" else name.removeprefix("[").removesuffix("]"))
         return names
+
+    @field_validator("jobs_queues", mode="before")
+    @classmethod
+    def _queues(cls, value: Any) -> list[str]:
+        return _comma_list(value)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

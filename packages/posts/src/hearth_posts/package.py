@@ -7,6 +7,7 @@ from hearth_platform.container import Container
 from hearth_platform.settings import Settings
 
 from .events import subscribe
+from .jobs import JOBS
 from .router import media_router, router
 from .service import FeedService, PostMediaAccess, PostsService, TimelineService
 
@@ -16,4 +17,4 @@ def _register(container: Container, settings: Settings) -> None:
         container.register(service)
 
 
-package = Package(name="posts", register=_register, subscribe=subscribe, routers=(router, media_router))
+package = Package(name="posts", register=_register, subscribe=subscribe, routers=(router, media_router), jobs=JOBS)

@@ -26,6 +26,7 @@ from .api import (
     request_url,
 )
 from .database import OwnPostgres, find_repo_root, migrate, migrated_database, run_sql
+from .jobs import jobs_in_queue, run_jobs
 from .layers import LAYERS, layers_above
 from .ports import free_port, free_ports, port_is_free
 from .problems import INTERNALS, PROBLEM_FIELDS, assert_no_internals, assert_not_ready, assert_problem
@@ -64,6 +65,7 @@ __all__ = [
     "free_port",
     "free_ports",
     "hearth_command",
+    "jobs_in_queue",
     "layers_above",
     "migrate",
     "migrated_database",
@@ -74,6 +76,7 @@ __all__ = [
     "report",
     "request_url",
     "resolved",
+    "run_jobs",
     "run_sql",
     "scratch_dir",
     "serve",

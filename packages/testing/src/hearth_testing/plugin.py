@@ -24,6 +24,7 @@ from hearth_platform.settings import Settings
 from . import layers
 from .api import AppUser, connect, create_tag, register
 from .database import find_repo_root, migrated_database
+from .jobs import run_jobs
 from .problems import assert_problem
 from .queries import QueryCounter, statements_on
 from .seaweed import OwnSeaweed
@@ -71,6 +72,9 @@ def base_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
         redis_key_prefix=f"hearth-test-{uuid.uuid4().hex[:8]}:",
         log_level="WARNING",
         log_format="console",
+        # a test runs the jobs it enqueued (``run_jobs``), with retries at once, not an in-process worker
+        jobs_in_process=False,
+        job_retry_base_seconds=0,
     )
 
 
@@ -162,6 +166,12 @@ def make_tag(client: TestClient) -> Callable[..., int]:
         return create_tag(client, owner, *members, name=name)
 
     return _make
+
+
+@pytest.fixture(name="run_jobs")
+def run_jobs_fixture(app: FastAPI) -> Callable[..., None]:
+    """``run_jobs()``: a real worker runs the due jobs of the app's queues until none is left."""
+    return lambda **kwargs: run_jobs(app, **kwargs)
 
 
 @pytest.fixture(name="assert_problem")
