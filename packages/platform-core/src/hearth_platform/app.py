@@ -26,6 +26,7 @@ from .http import install_http
 from .job_engine import ProcrastinateEngine
 from .jobs import Job, JobEngine, JobQueue, jobs_of, run_in_unit_of_work
 from .logging import configure_logging
+from .mail import SEND_MAIL, Mail, Mailer, build_mailer
 from .pagination import CursorCodec
 from .ratelimit import RateLimiter
 from .settings import Settings
@@ -114,7 +115,7 @@ def build_app(
         # the job engine: every package's jobs, each run on a unit of work of this app
         engine = ProcrastinateEngine(
             url,
-            jobs_of(packages),
+            [SEND_MAIL, *jobs_of(packages)],  # mail is the platform's own job
             run_in_unit_of_work(lambda: unit_of_work(database, bus, container)),
             reader=database.read_engine,
             retry_base_seconds=settings.job_retry_base_seconds,
@@ -123,6 +124,8 @@ def build_app(
         container.register(JobEngine, instance=engine)
         container.register(ProcrastinateEngine, instance=engine)
         container.register(JobQueue)
+        container.register(Mailer, instance=build_mailer(settings))
+        container.register(Mail)
         checks: dict[str, HealthCheck] = {"database": _with_queue(database, engine)}
         if isinstance(cache, RedisCache):
             checks["cache"] = cache.ping

@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     # a failed job waits base ** attempt seconds before its next try (3: 9 s, 27 s, ... about 3 h over 8 tries)
     job_retry_base_seconds: int = Field(default=3, ge=0, le=60)
 
+    # -- Mail: through SMTP when a host is set, else as files under <data_dir>/outbox --
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"  # ssl: implicit TLS (port 465)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "Hearth <hearth@localhost>"
+
     @model_validator(mode="before")
     @classmethod
     def _empty_is_unset(cls, data: Any) -> Any:
@@ -160,6 +168,11 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.storage_dir if self.storage_dir is not None else self.data_dir / "media"
+
+    @property
+    def mail_outbox_dir(self) -> Path:
+        """Where mail is kept as files when no SMTP server is configured."""
+        return self.data_dir / "outbox"
 
     def rate_limits(self) -> dict[str, str]:
         return {

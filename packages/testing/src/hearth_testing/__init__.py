@@ -35,6 +35,7 @@ from .queries import QueryCounter, resolved, statements_on
 from .redis_server import OwnRedis
 from .seaweed import OwnSeaweed, weed_binary
 from .serve import SECRET_KEY, Serve, hearth_command, serve
+from .smtp import OwnSmtp, bodies, link_in
 from .stack import Stack, own_stack
 from .terminal import report
 
@@ -50,6 +51,7 @@ __all__ = [
     "OwnPostgres",
     "OwnRedis",
     "OwnSeaweed",
+    "OwnSmtp",
     "QueryCounter",
     "Serve",
     "Stack",
@@ -58,6 +60,7 @@ __all__ = [
     "assert_no_internals",
     "assert_not_ready",
     "assert_problem",
+    "bodies",
     "closing_all",
     "connect",
     "create_tag",
@@ -67,6 +70,7 @@ __all__ = [
     "hearth_command",
     "jobs_in_queue",
     "layers_above",
+    "link_in",
     "migrate",
     "migrated_database",
     "new_post",

@@ -29,6 +29,7 @@ from .problems import assert_problem
 from .queries import QueryCounter, statements_on
 from .seaweed import OwnSeaweed
 from .serve import SECRET_KEY
+from .smtp import OwnSmtp
 
 AppFactory = Callable[[Settings], FastAPI]
 
@@ -187,6 +188,19 @@ def assert_problem_fixture() -> Callable[..., dict[str, Any]]:
 def s3_server() -> Iterator[OwnSeaweed]:
     """SeaweedFS on loopback for the session (skips when the ``weed`` binary is missing)."""
     server = OwnSeaweed()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+# -- a real SMTP server for a module's tests ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[OwnSmtp]:
+    """An aiosmtpd server on loopback; ``smtp_server.settings()`` points an app's mail at it."""
+    server = OwnSmtp()
     try:
         yield server
     finally:
