@@ -155,6 +155,24 @@ async def _work(app: object) -> None:
             loop.remove_signal_handler(sig)
 
 
+def cmd_admin(args: argparse.Namespace) -> int:
+    """Operators' commands, on the app's own services (one unit of work each, committed at its end)."""
+    from . import admin
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    url, embedded = _database_url(settings)
+    try:
+        if embedded is not None:
+            from . import migrate
+
+            migrate.upgrade(url)
+        return admin.run(settings.model_copy(update={"database_url": url, "jobs_in_process": False}), args)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from . import migrate
 
@@ -244,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     work.add_argument("--migrate", action="store_true", help="also migrate an external database first")
     work.set_defaults(func=cmd_worker)
+
+    from .admin import add_parser as add_admin_parser
+
+    add_admin_parser(sub, cmd_admin)
 
     mig = sub.add_parser("migrate", help="apply migrations (default: upgrade to head)")
     mig.add_argument("revision", nargs="?", default="head")

@@ -33,7 +33,7 @@ log = logging.getLogger("hearth.ratelimit")
 LOGIN_FAILURES = "login_failures"
 """The family of failed logins, per account (identity's login service counts them)."""
 
-FAMILIES = ("login", "register", "write", "default", LOGIN_FAILURES)
+FAMILIES = ("login", "register", "write", "default", LOGIN_FAILURES, "password_reset")
 
 
 class RateLimiter:

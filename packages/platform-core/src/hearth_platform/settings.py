@@ -105,6 +105,20 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     mail_from: str = "Hearth <hearth@localhost>"
+    # where links in mail point (`<this>/reset-password?token=...`, `/verify-email?token=...`: the client app
+    # that handles them); unset: HEARTH_PUBLIC_BASE_URL
+    mail_link_base_url: str | None = None
+
+    # -- The account lifecycle (identity) --
+    password_reset_ttl_seconds: int = Field(default=3600, ge=60)
+    email_verification_ttl_seconds: int = Field(default=3 * 24 * 3600, ge=60)
+    export_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)  # an export's zip is deleted after this
+    rate_limit_password_reset: str = "5/hour"  # noqa: S105 - requests per client address, not a secret
+    # who may register: open (anyone), invite (a valid invite code), closed (nobody; `hearth admin create-user`).
+    # `hearth admin registration-mode` changes it at run time, over this default
+    registration_mode: Literal["open", "invite", "closed"] = "open"
+    invite_quota: int = Field(default=10, ge=0, le=10_000)  # open (unused, unexpired) invites per user
+    invite_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
 
     @model_validator(mode="before")
     @classmethod
@@ -181,6 +195,7 @@ class Settings(BaseSettings):
             "write": self.rate_limit_write,
             "default": self.rate_limit_default,
             "login_failures": self.rate_limit_login_failures,
+            "password_reset": self.rate_limit_password_reset,
         }
 
 

@@ -8,12 +8,13 @@ from hearth_platform.settings import Settings
 
 from .events import subscribe
 from .jobs import JOBS
+from .lifecycle import AccountPosts
 from .router import media_router, router
 from .service import FeedService, PostMediaAccess, PostsService, TimelineService
 
 
 def _register(container: Container, settings: Settings) -> None:
-    for service in (PostsService, FeedService, PostMediaAccess, TimelineService):
+    for service in (PostsService, FeedService, PostMediaAccess, TimelineService, AccountPosts):
         container.register(service)
 
 
