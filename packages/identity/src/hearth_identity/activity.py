@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.pool import NullPool
 
 log = logging.getLogger("hearth.identity.activity")
 
@@ -70,7 +69,8 @@ class TokenActivity:
             return
         try:
             if self._engine is None:
-                self._engine = create_engine(self._url, poolclass=NullPool)
+                # one connection kept for these writes (not the app's pools: nothing a request waits for)
+                self._engine = create_engine(self._url, pool_size=1, max_overflow=0, pool_pre_ping=True)
             with self._engine.begin() as conn:
                 conn.execute(_WRITE, {"ids": list(pending), "ats": list(pending.values())})
         except Exception as exc:  # noqa: BLE001 - a lost "last used" is not worth failing anything for
