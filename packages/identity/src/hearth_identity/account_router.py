@@ -67,6 +67,7 @@ def revoke_session(session_id: PathId, caller: CurrentUser, sessions: Sessions) 
 @router.post(
     "/auth/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,  # no body
     dependencies=[limit_per_address("password_reset")],
     tags=["auth"],
     responses=_problems((422, "Not an email address"), (429, "Rate limited")),
@@ -102,6 +103,7 @@ def verify_email(body: VerifyEmailRequest, verification: Verification) -> None:
 @router.post(
     "/users/me/verification-email",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,  # no body
     dependencies=[WriteLimit],
     tags=["users"],
     responses=_problems(_AUTH, (409, "`already_verified`"), (429, "Rate limited")),
@@ -115,6 +117,7 @@ def resend_verification(caller: CurrentUser, verification: Verification) -> Resp
 @router.delete(
     "/users/me",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,  # no body
     tags=["users"],
     responses=_problems((401, "`invalid_credentials` (the password) or not authenticated"), (422, "")),
 )

@@ -223,7 +223,9 @@ class Export(BaseModel):
 class CreateInviteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    connect: bool = Field(default=False, description="Connect the new user with the inviter on registration.")
+    connect: bool = Field(
+        default=False, strict=True, description="Connect the new user with the inviter on registration."
+    )
 
 
 class InviteOut(BaseModel):

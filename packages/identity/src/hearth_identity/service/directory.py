@@ -46,8 +46,7 @@ class UserDirectory:
     @staticmethod
     def active_clause(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
         """As SQL, for the reads of others' content above: the user in column ``user_id`` is active (not
-        suspended, not being erased). Cheap: the inactive ids are read once per statement from a partial
-        index (usually empty) and looked up per row."""
+        suspended, not being erased): a per-row probe of the partial index of the others (usually empty)."""
         return UserRepository.active_clause(user_id)
 
     def search(self, q: str, *, after: str | None, exclude: Collection[int], limit: int) -> list[UserProfile]:
