@@ -8,11 +8,11 @@ from hearth_platform.settings import Settings
 
 from .events import subscribe
 from .router import media_router, router
-from .service import FeedService, PostMediaAccess, PostsService, TimelineService
+from .service import FeedService, PostMediaAccess, PostsService, ReactionsService, TimelineService
 
 
 def _register(container: Container, settings: Settings) -> None:
-    for service in (PostsService, FeedService, PostMediaAccess, TimelineService):
+    for service in (PostsService, FeedService, PostMediaAccess, ReactionsService, TimelineService):
         container.register(service)
 
 

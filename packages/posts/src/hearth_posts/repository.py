@@ -210,6 +210,16 @@ class PostsRepository:
         ).one_or_none()
         return (row.id, row.author_id) if row else None
 
+    def share_visible(self, viewer_id: int, post_id: int) -> int | None:
+        """The author of a visible post, the post key-share locked (it stays while what follows is written,
+        as a new comment or reaction needs; such locks never wait for each other)."""
+        if not self._lock_post(post_id, key_share=True):  # see _lock_post: judged after the lock, not during
+            return None
+        author = self.session.execute(
+            select(Post.author_id).where(Post.id == post_id, self.visible_to(viewer_id))
+        ).scalar_one_or_none()
+        return int(author) if author is not None else None
+
     # -- digest ----------------------------------------------------------------------------------
 
     def digest(

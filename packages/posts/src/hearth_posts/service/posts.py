@@ -52,7 +52,7 @@ class PostsService:
         self.graph = graph
         self.media = media
         self.timeline = timeline
-        self.assemble = Assembler(users, media)
+        self.assemble = Assembler(users, media, session)
 
     # -- posts -------------------------------------------------------------------------------------
 
@@ -87,7 +87,7 @@ class PostsService:
         created = self.repo.get_visible(author_id, row.id)
         assert created is not None
         app_metrics().created.labels(kind="post").inc()
-        return self.assemble.posts([created], author_id)[0]
+        return self.assemble.posts([created], author_id, new=True)[0]
 
     def get_post(self, viewer_id: int, post_id: int) -> Post:
         row = self.repo.get_visible(viewer_id, post_id)
