@@ -5,6 +5,7 @@
   which media were never attached (for their erasure).
 - :class:`FeedService` (``feed.py``): the home feed (from home timelines), a user's posts, the digest.
 - :class:`ReactionsService` (``reactions.py``): add and remove reactions, the reactors of a post.
+- :class:`PostVisibility` (``visibility.py``): who may see a post, as SQL for the layers above.
 - :class:`TimelineService` (``timeline.py``): writing home timelines (fan-out, backfill, cut to depth).
 - ``assembly.py``: post and comment rows into API objects, one batched read per kind of data (reactions
   included).
@@ -17,5 +18,6 @@ from .media import PostMediaAccess
 from .posts import PostsService
 from .reactions import ReactionsService
 from .timeline import TimelineService
+from .visibility import PostVisibility
 
-__all__ = ["FeedService", "PostMediaAccess", "PostsService", "ReactionsService", "TimelineService"]
+__all__ = ["FeedService", "PostMediaAccess", "PostVisibility", "PostsService", "ReactionsService", "TimelineService"]

@@ -8,11 +8,13 @@ from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph, TagNotFound
 from hearth_identity import UserDirectory
+from hearth_platform.events import EventPublisher
 from hearth_platform.metrics import app_metrics
 from hearth_platform.pagination import Page, PageRequest, split_page
 from hearth_storage import MediaNotFound, MediaService
 
 from ..errors import CommentNotFound, EmptyBody, MediaNotReady, NotCommentDeleter, NotPostAuthor, PostNotFound
+from ..events import CommentCreated
 from ..models import AUDIENCE_CONNECTIONS, AUDIENCE_TAGS
 from ..repository import PostsRepository
 from ..sanitize import has_text, sanitize_html
@@ -47,8 +49,10 @@ class PostsService:
         users: UserDirectory,
         media: MediaService,
         timeline: TimelineService,
+        events: EventPublisher,
     ) -> None:
         self.repo = PostsRepository(session, graph)
+        self.events = events
         self.graph = graph
         self.media = media
         self.timeline = timeline
@@ -136,9 +140,11 @@ class PostsService:
 
     def add_comment(self, viewer_id: int, post_id: int, data: CommentCreate) -> Comment:
         body = clean_body(data.body, "body", COMMENT_MAX)
-        row = self.repo.add_comment(viewer_id, post_id, body)
-        if row is None:
+        added = self.repo.add_comment(viewer_id, post_id, body)
+        if added is None:
             raise PostNotFound(post_id)
+        row, post_author = added
+        self.events.publish(CommentCreated(row.id, post_id, post_author, viewer_id))
         app_metrics().created.labels(kind="comment").inc()
         return self.assemble.comments([row])[0]
 

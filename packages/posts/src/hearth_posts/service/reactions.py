@@ -6,30 +6,38 @@ from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph
 from hearth_identity import UserDirectory
+from hearth_platform.events import EventPublisher
 from hearth_platform.pagination import Page, PageRequest, split_page
 
 from ..errors import PostNotFound
+from ..events import ReactionAdded, ReactionRemoved
 from ..reaction_repository import ReactionRepository
 from ..repository import PostsRepository
 from ..schemas import ReactionKind, Reactor
 
 
 class ReactionsService:
-    def __init__(self, session: Session, graph: ConnectionGraph, users: UserDirectory) -> None:
+    def __init__(self, session: Session, graph: ConnectionGraph, users: UserDirectory, events: EventPublisher) -> None:
         self.posts = PostsRepository(session, graph)
         self.repo = ReactionRepository(session)
         self.users = users
+        self.events = events
 
     def react(self, viewer_id: int, post_id: int, kind: ReactionKind) -> None:
         """Whoever sees the post may react; reacting again with the same kind changes nothing."""
-        if self.posts.share_visible(viewer_id, post_id) is None:
+        author = self.posts.share_visible(viewer_id, post_id)
+        if author is None:
             raise PostNotFound(post_id)
-        self.repo.add(post_id, viewer_id, kind)
+        if self.repo.add(post_id, viewer_id, kind):
+            self.events.publish(ReactionAdded(post_id, author, viewer_id, kind))
 
     def unreact(self, viewer_id: int, post_id: int, kind: ReactionKind) -> None:
-        if self.posts.share_visible(viewer_id, post_id) is None:
+        author = self.posts.share_visible(viewer_id, post_id)
+        if author is None:
             raise PostNotFound(post_id)
-        self.repo.remove(post_id, viewer_id, kind)
+        if self.repo.remove(post_id, viewer_id, kind):
+            any_left = self.repo.has_any(post_id, viewer_id)
+            self.events.publish(ReactionRemoved(post_id, author, viewer_id, kind, any_left))
 
     def reactors(self, viewer_id: int, post_id: int, kind: ReactionKind | None, page: PageRequest) -> Page[Reactor]:
         list_kind = f"reactions:{viewer_id}:{post_id}:{kind or ''}"
