@@ -77,7 +77,13 @@ def _reaction(w: World) -> None:
     w.api.react(w.actor, w.own_post_id, "love")
 
 
+def _mention(w: World) -> None:
+    w.subject_post = w.post_id
+    w.comment_id = w.api.comment(w.actor, w.post_id, f"what do you think, @{w.recipient.username}?")
+
+
 MAKE: dict[str, Callable[[World], None]] = {
+    "mention": _mention,
     "connection_request": _request,
     "connection_accepted": _accepted,
     "comment": _comment,
@@ -139,7 +145,15 @@ EXPECT: dict[str, dict[str, str]] = {
         "comment deleted": GONE,
     },
     "reaction": {"disconnect": KEPT, "block by recipient": GONE, "block by actor": GONE, "post deleted": GONE},
-    # about the author's tags post, seen through the tag
+    # about the author's tags post, seen through the tag (a mention here: in the actor's comment on it)
+    "mention": {
+        "untag": GONE,
+        "disconnect": GONE,
+        "block by recipient": GONE,
+        "block by actor": GONE,
+        "post deleted": GONE,
+        "comment deleted": GONE,
+    },
     "reply": {
         "untag": GONE,
         "disconnect": GONE,

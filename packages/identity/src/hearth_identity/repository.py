@@ -73,6 +73,14 @@ class UserRepository:
     def by_username(self, username: str) -> User | None:
         return self.session.scalars(select(User).where(User.username == username)).one_or_none()
 
+    def ids_by_username(self, usernames: Collection[str]) -> dict[str, int]:
+        """``username -> id`` of the users among ``usernames`` (stored lower-case)."""
+        names = sorted({u.lower() for u in usernames})
+        if not names:
+            return {}
+        rows = self.session.execute(select(User.username, User.id).where(User.username.in_(names)))
+        return {r.username: r.id for r in rows}
+
     def rows(self, user_ids: Collection[int]) -> dict[int, UserRow]:
         ids = valid_ids(user_ids)
         if not ids:
