@@ -110,26 +110,13 @@ class Reaction(Base):
 
     __table_args__ = (
         CheckConstraint("kind IN ('like', 'love', 'laugh', 'wow', 'sad')", name="kind"),
-        # idempotent PUT (ON CONFLICT DO NOTHING), and the caller's kinds on a page of posts
+        # idempotent PUT (ON CONFLICT DO NOTHING); a page's counts and the caller's kinds (an index-only scan)
         UniqueConstraint("post_id", "user_id", "kind"),
         # the reactors list, newest first
         Index("ix_reactions_post_created", "post_id", text("created_at DESC"), text("id DESC")),
         # a user's reactions (their erasure, their export)
         Index("ix_reactions_user_id", "user_id"),
     )
-
-
-class ReactionCount(Base):
-    """How many reactions of a kind a post has, kept exact in the transaction that adds or removes one, so
-    a page of posts reads a few rows per post however many reactions they have."""
-
-    __tablename__ = "post_reaction_counts"
-
-    post_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, nullable=False)
-
-    __table_args__ = (CheckConstraint("count >= 0", name="count"),)
 
 
 class HomeTimeline(Base):

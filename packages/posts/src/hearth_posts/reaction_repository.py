@@ -1,5 +1,5 @@
-"""All SQL of reactions: adding and removing one with its post's exact count, the reactors of a post, and the
-counts and the caller's kinds for a page of posts in one statement."""
+"""All SQL of reactions: adding and removing one, the reactors of a post, and the counts and the caller's kinds
+for a page of posts in one statement."""
 
 from __future__ import annotations
 
@@ -21,11 +21,10 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    literal,
+    func,
     select,
     true,
     tuple_,
-    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,13 +34,11 @@ from sqlalchemy.sql import Executable
 from hearth_connections import ConnectionGraph
 from hearth_platform.statements import CompiledRead
 
-from .models import REACTION_KINDS, Post, Reaction, ReactionCount
+from .models import REACTION_KINDS, Post, Reaction
 from .repository import PostsRepository
 
 _KIND_ORDER = {kind: i for i, kind in enumerate(REACTION_KINDS)}
-# the tables, for the writes that chain statements in CTEs (the ORM's bulk paths do not return their rows)
-_REACTIONS = cast(Table, Reaction.__table__)
-_COUNTS = cast(Table, ReactionCount.__table__)
+_REACTIONS = cast(Table, Reaction.__table__)  # Core for the writes: the ORM's bulk paths return no rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +65,8 @@ class ReactionRepository:
         self.session = session
 
     def of_posts(self, viewer_id: int, post_ids: Collection[int]) -> dict[int, PostReactions]:
-        """Counts and the viewer's kinds of every post in ``post_ids``, in one statement (a few count rows per
-        post, whatever its number of reactions); posts without reactions are left out."""
+        """Counts and the viewer's kinds of every post in ``post_ids``, in one statement whatever the number of
+        posts or reactions; posts without reactions are left out."""
         if not post_ids:
             return {}
         rows = _OF_POSTS.all(self.session, {"viewer": viewer_id, "ids": list(post_ids)})
@@ -83,40 +80,23 @@ class ReactionRepository:
         return out
 
     def add(self, post_id: int, user_id: int, kind: str) -> bool:
-        """Add the reaction and count it, in one statement; False when it was already there (nothing changes)."""
-        reactions, counts = _REACTIONS, _COUNTS
-        new = (
-            pg_insert(reactions)
+        """Add the reaction; False when it was already there (nothing changes). No count is written: reacting
+        never waits for another reactor, however many react to the post at once."""
+        added = self.session.execute(
+            pg_insert(_REACTIONS)
             .values(post_id=post_id, user_id=user_id, kind=kind)
             .on_conflict_do_nothing(constraint="uq_reactions_post_id_user_id_kind")
-            .returning(reactions.c.post_id, reactions.c.kind)
-            .cte("new")
+            .returning(_REACTIONS.c.id)
         )
-        # concurrent first reactions of a kind meet on the count's primary key: one inserts, the others add
-        counted = (
-            pg_insert(counts)
-            .from_select(["post_id", "kind", "count"], select(new.c.post_id, new.c.kind, literal(1)))
-            .on_conflict_do_update(index_elements=[counts.c.post_id, counts.c.kind], set_={"count": counts.c.count + 1})
-            .returning(counts.c.post_id)
-        )
-        return self.session.execute(counted).first() is not None
+        return added.first() is not None
 
     def remove(self, post_id: int, user_id: int, kind: str) -> bool:
-        """Remove the reaction and uncount it, in one statement; False when there was none."""
-        reactions, counts = _REACTIONS, _COUNTS
-        gone = (
-            delete(reactions)
-            .where(reactions.c.post_id == post_id, reactions.c.user_id == user_id, reactions.c.kind == kind)
-            .returning(reactions.c.post_id, reactions.c.kind)
-            .cte("gone")
+        """Remove the reaction; False when there was none."""
+        r = _REACTIONS.c
+        gone = self.session.execute(
+            delete(_REACTIONS).where(r.post_id == post_id, r.user_id == user_id, r.kind == kind).returning(r.id)
         )
-        uncounted = (
-            update(counts)
-            .where(counts.c.post_id == gone.c.post_id, counts.c.kind == gone.c.kind)
-            .values(count=counts.c.count - 1)
-            .returning(counts.c.post_id)
-        )
-        return self.session.execute(uncounted).first() is not None
+        return gone.first() is not None
 
     def has_any(self, post_id: int, user_id: int) -> bool:
         """Whether ``user_id`` still has a reaction of any kind on the post."""
@@ -140,16 +120,18 @@ class ReactionRepository:
 
 
 def _of_posts() -> Executable:
+    # counted from the reactions themselves (the unique index, scanned for the page's posts): a reaction writes
+    # no shared row, so many at once never queue on one
     viewer = bindparam("viewer", type_=BigInteger)
-    mine = (
-        select(literal(1))
-        .where(
-            Reaction.post_id == ReactionCount.post_id, Reaction.user_id == viewer, Reaction.kind == ReactionCount.kind
+    return (
+        select(
+            Reaction.post_id,
+            Reaction.kind,
+            func.count().label("n"),
+            func.bool_or(Reaction.user_id == viewer).label("mine"),
         )
-        .exists()
-    )
-    return select(ReactionCount.post_id, ReactionCount.kind, ReactionCount.count, mine.label("mine")).where(
-        ReactionCount.post_id == any_(bindparam("ids", type_=ARRAY(BigInteger))), ReactionCount.count > 0
+        .where(Reaction.post_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+        .group_by(Reaction.post_id, Reaction.kind)
     )
 
 

@@ -1,4 +1,4 @@
-"""Reactions: one row per user, post and kind, and the exact count per post and kind.
+"""Reactions: one row per user, post and kind (counted when read: a reaction writes no shared row).
 
 Revision ID: 0008_reactions
 Revises: 0007_media
@@ -41,21 +41,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_reactions_user_id", "reactions", ["user_id"])
 
-    op.create_table(
-        "post_reaction_counts",
-        sa.Column("post_id", sa.BigInteger(), nullable=False),
-        sa.Column("kind", sa.String(length=8), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
-        sa.CheckConstraint("count >= 0", name=op.f("ck_post_reaction_counts_count")),
-        sa.ForeignKeyConstraint(
-            ["post_id"], ["posts.id"], name=op.f("fk_post_reaction_counts_post_id_posts"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("post_id", "kind", name=op.f("pk_post_reaction_counts")),
-    )
-
 
 def downgrade() -> None:
-    op.drop_table("post_reaction_counts")
     op.drop_index("ix_reactions_user_id", table_name="reactions")
     op.drop_index("ix_reactions_post_created", table_name="reactions")
     op.drop_table("reactions")
