@@ -15,7 +15,7 @@ from hearth_testing import API, AppUser, Serve, connect, register, serve
 
 pytestmark = pytest.mark.slow
 
-FRIENDS = 16  # 48 requests at once: within two workers' pools and the shared test server's connections
+FRIENDS = 12  # 36 requests at once: within two workers' pools and the shared test server's connections
 
 
 @pytest.fixture(scope="module")
