@@ -105,6 +105,8 @@ CASES: list[tuple[str, str, str, Any, bool]] = [
     ("size at the limit", "POST", "/media", {"content_type": "image/png", "size_bytes": 10 * MiB}, True),
     ("size as a number with no fraction", "POST", "/media", {"content_type": "image/png", "size_bytes": 2048.0}, True),
     ("size with a fraction", "POST", "/media", {"content_type": "image/png", "size_bytes": 2048.5}, False),
+    ("content type in another case", "POST", "/media", {"content_type": " Image/PNG ", "size_bytes": 3}, True),
+    ("content type not offered", "POST", "/media", {"content_type": "image/svg+xml", "size_bytes": 3}, False),
     ("user id as a number with no fraction", "POST", "/blocks", "user_id:float", True),
     ("comment of a zero-width space", "POST", "/posts/{post}/comments", {"body": "\u200b"}, False),
     ("comment of empty markup", "POST", "/posts/{post}/comments", {"body": "<p>&nbsp;</p><!-- x -->"}, False),
