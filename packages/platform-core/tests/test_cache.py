@@ -107,6 +107,26 @@ def test_redis_cache_is_shared_between_instances(redis_url: str, prefix: str) ->
 
 
 @pytest.mark.redis
+def test_near_entries_are_read_without_a_round_trip_until_set_again(redis_url: str, prefix: str) -> None:
+    one, two, name = RedisCache(redis_url, prefix=prefix), RedisCache(redis_url, prefix=prefix), _name()
+    try:
+        one.set(name, "k", "signed-1", ttl=60)
+        assert two.get_many(name, ["k", "other"], near_ttl=30) == {"k": "signed-1"}
+        one.delete(name, "k")  # Redis no longer has it: only the second process's near copy does
+        assert two.get_many(name, ["k"], near_ttl=30) == {"k": "signed-1"}
+        assert two.get_many(name, ["k"]) == {}, "a read without near_ttl goes to Redis"
+        one.set(name, "k", "signed-2", ttl=60)
+        two.set(name, "k", "signed-2", ttl=60)  # a process that stores a key again reads it from Redis next
+        assert two.get_many(name, ["k"], near_ttl=30) == {"k": "signed-2"}
+        two.delete(name, "k")  # and its own invalidation reaches its near copy
+        assert two.get_many(name, ["k"], near_ttl=30) == {}
+        assert _count(name, "hit") == 3
+    finally:
+        one.close()
+        two.close()
+
+
+@pytest.mark.redis
 def test_redis_cache_entries_expire(redis_url: str, prefix: str) -> None:
     cache, name = RedisCache(redis_url, prefix=prefix), _name()
     try:

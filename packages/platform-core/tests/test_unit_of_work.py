@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Annotated, Any
 
 import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from hearth_platform.errors import Conflict
 from hearth_platform.uow import UnitOfWork, provide
+
+_HOP: ContextVar[int] = ContextVar("hop")
 
 
 class Writer:
@@ -78,6 +82,25 @@ def harness(make_app: Callable[..., FastAPI]) -> Iterator[Harness]:
             raise Conflict("The second step failed.")
         return {"same_session": writer.session is auditor.session}
 
+    threads: dict[str, int] = {}
+
+    async def loop_thread() -> None:
+        threads["loop"] = threading.get_ident()
+
+    def committed(_: Session) -> None:
+        threads["commit"] = threading.get_ident()
+        threads["same_hop"] = int(_HOP.get(None) is not None)  # each hop runs in a copy of the loop's context
+
+    @app.post("/rows/{value}/threads", status_code=201, dependencies=[Depends(loop_thread)])
+    def create_noting_threads(value: int, uow: UnitOfWork) -> dict[str, int]:
+        threads["handler"] = threading.get_ident()
+        _HOP.set(value)
+        uow.session.execute(insert, {"v": value})
+        event.listen(uow.session, "after_commit", committed)
+        return {"value": value}
+
+    app.state.threads = threads
+
     with TestClient(app, raise_server_exceptions=False) as client:
         app.state.container.register(Writer)
         app.state.container.register(Auditor)
@@ -135,3 +158,12 @@ def test_a_failed_request_leaves_the_connection_usable(harness: Harness) -> None
         harness.client.post("/rows/30/then-crash")
     assert harness.client.post("/rows/31").status_code == 201
     assert 31 in harness.stored()
+
+
+def test_a_write_is_handled_and_committed_in_one_hop_off_the_event_loop(harness: Harness) -> None:
+    assert harness.client.post("/rows/40/threads").status_code == 201
+    threads = harness.app.state.threads
+    assert threads["same_hop"] == 1, "the commit took a thread hop of its own"
+    assert threads["handler"] == threads["commit"]
+    assert threads["handler"] != threads["loop"], "the handler blocked the event loop"
+    assert 40 in harness.stored()

@@ -25,6 +25,7 @@ VIEWER_TAGS = "connections.viewer_tags"
 TTL_SECONDS = 300
 
 _STALE = "hearth_connections.stale_cache_keys"
+_HOOKED = "hearth_connections.stale_cache_hooked"
 
 
 def viewer_tags_key(viewer_id: int, owner_id: int) -> str:
@@ -36,7 +37,8 @@ class GraphCache:
 
     def __init__(self, cache: Cache, session: Session) -> None:
         self._cache = cache
-        self._stale = _stale_keys(session, cache)
+        self._session = session
+        self._stale: set[tuple[str, str]] = session.info.setdefault(_STALE, set())
 
     # -- reads ---------------------------------------------------------------------------------------
 
@@ -94,17 +96,19 @@ class GraphCache:
     def _forget(self, name: str, keys: list[str]) -> None:
         if not keys:
             return
+        _hook_transaction_end(self._session, self._cache)
         self._stale.update((name, k) for k in keys)
         self._cache.delete(name, *keys)
 
 
-def _stale_keys(session: Session, cache: Cache) -> set[tuple[str, str]]:
-    """This session's stale keys; the first call hooks the end of its transaction to delete them again."""
-    stale: set[tuple[str, str]] | None = session.info.get(_STALE)
-    if stale is not None:
-        return stale
-    stale = set()
-    session.info[_STALE] = stale
+def _hook_transaction_end(session: Session, cache: Cache) -> None:
+    """Delete this session's stale keys again when its transaction ends. Hooked at the first change only:
+    a listener costs more than a whole read request's other cache work (profiled), and reads change
+    nothing."""
+    if session.info.get(_HOOKED):
+        return
+    session.info[_HOOKED] = True
+    stale: set[tuple[str, str]] = session.info.setdefault(_STALE, set())
 
     def _at_end(session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is not None or not stale:  # a savepoint or inner transaction: not the end
@@ -117,4 +121,3 @@ def _stale_keys(session: Session, cache: Cache) -> set[tuple[str, str]]:
             cache.delete(name, *keys)
 
     event.listen(session, "after_transaction_end", _at_end)
-    return stale

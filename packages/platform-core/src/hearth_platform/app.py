@@ -25,6 +25,7 @@ from .http import install_http
 from .logging import configure_logging
 from .pagination import CursorCodec
 from .ratelimit import RateLimiter
+from .routing import OffloadedRoute, index_routes
 from .settings import Settings
 
 log = logging.getLogger("hearth.app")
@@ -131,6 +132,7 @@ def build_app(
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    app.router.route_class = OffloadedRoute  # routes declared on the app itself too (tests, probes)
     docs_enabled = settings.docs_enabled if settings.docs_enabled is not None else settings.env != "production"
     if docs_enabled:
         docs.install(app)
@@ -144,4 +146,5 @@ def build_app(
     for package in packages:
         for router in package.root_routers:
             app.include_router(router)
+    index_routes(app)
     return app

@@ -24,7 +24,12 @@ from .metrics import app_metrics
 class Cache(Protocol):
     def get(self, name: str, key: str) -> Any | None: ...
 
-    def get_many(self, name: str, keys: Iterable[str]) -> dict[str, Any]: ...
+    def get_many(self, name: str, keys: Iterable[str], *, near_ttl: int = 0) -> dict[str, Any]:
+        """The entries found among ``keys``. ``near_ttl``: an entry read from Redis is also kept in this
+        process for that many seconds and read from there first (no round trip), for values that stay
+        right that long whatever happens elsewhere (e.g. a signed URL, handed out only for rows just read):
+        another process's ``delete`` does not reach it."""
+        ...
 
     def set(self, name: str, key: str, value: Any, ttl: int) -> None: ...
 
@@ -62,15 +67,20 @@ class MemoryCache:
     def get(self, name: str, key: str) -> Any | None:
         return self.get_many(name, [key]).get(key)
 
-    def get_many(self, name: str, keys: Iterable[str]) -> dict[str, Any]:
+    def get_many(self, name: str, keys: Iterable[str], *, near_ttl: int = 0) -> dict[str, Any]:
         keys = list(keys)
+        found = self.peek(name, keys)
+        _record(name, len(found), len(keys) - len(found))
+        return found
+
+    def peek(self, name: str, keys: list[str]) -> dict[str, Any]:
+        """The entries found, without counting hits and misses."""
         found: dict[str, Any] = {}
         with self._lock:
             for c in self._caches_named(name):
                 for k in keys:
                     if k not in found and k in c:
                         found[k] = c[k]
-        _record(name, len(found), len(keys) - len(found))
         return found
 
     def set(self, name: str, key: str, value: Any, ttl: int) -> None:
@@ -103,7 +113,7 @@ class NullCache:
         _record(name, 0, 1)
         return None
 
-    def get_many(self, name: str, keys: Iterable[str]) -> dict[str, Any]:
+    def get_many(self, name: str, keys: Iterable[str], *, near_ttl: int = 0) -> dict[str, Any]:
         _record(name, 0, len(list(keys)))
         return {}
 
@@ -130,6 +140,7 @@ class RedisCache:
         )
         self._prefix = prefix
         self.fallback = fallback or MemoryCache()
+        self._near = MemoryCache()  # get_many(..., near_ttl=): entries kept in this process too
         self._fallback = RedisFallback("cache", logging.getLogger("hearth.cache"))
 
     def _k(self, name: str, key: str) -> str:
@@ -145,22 +156,34 @@ class RedisCache:
     def get(self, name: str, key: str) -> Any | None:
         return self.get_many(name, [key]).get(key)
 
-    def get_many(self, name: str, keys: Iterable[str]) -> dict[str, Any]:
+    def get_many(self, name: str, keys: Iterable[str], *, near_ttl: int = 0) -> dict[str, Any]:
         keys = list(keys)
         if not keys:
             return {}
         if self.degraded:
             return self.fallback.get_many(name, keys)
+        near: dict[str, Any] = {}
+        if near_ttl:
+            near = self._near.peek(name, keys)
+            if len(near) == len(keys):
+                _record(name, len(near), 0)
+                return near
+            keys = [k for k in keys if k not in near]
         try:
             raw: list[Any] = self._redis.mget([self._k(name, k) for k in keys])  # type: ignore[assignment]
         except Exception as exc:  # noqa: BLE001 - any Redis failure means: use the fallback
             self._down(exc)
-            return self.fallback.get_many(name, keys)
+            return near | self.fallback.get_many(name, keys)
         found = {k: json.loads(v) for k, v in zip(keys, raw, strict=True) if v is not None}
-        _record(name, len(found), len(keys) - len(found))
+        if near_ttl:
+            for k, v in found.items():
+                self._near.set(name, k, v, near_ttl)
+            found |= near
+        _record(name, len(found), len(keys) + len(near) - len(found))
         return found
 
     def set(self, name: str, key: str, value: Any, ttl: int) -> None:
+        self._near.delete(name, key)  # read again from Redis next time
         if self.degraded:
             self.fallback.set(name, key, value, min(ttl, self.FALLBACK_MAX_TTL_S))
             return
@@ -172,6 +195,7 @@ class RedisCache:
 
     def delete(self, name: str, *keys: str) -> None:
         self.fallback.delete(name, *keys)
+        self._near.delete(name, *keys)
         if not keys:
             return
         try:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .methods import OUT_OF_RANGE, allowed_methods
+from .routing import has_steps_before_handler, in_thread, run_before_handler
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://hearth.dev/problems/"
@@ -228,6 +229,12 @@ async def _hearth_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if has_steps_before_handler(request.scope):
+        # the caller's token (and rate limit) is checked before what is wrong with the request is told
+        try:
+            await in_thread(run_before_handler, request.scope)
+        except HearthError as refused:
+            return await _hearth_error(request, refused)
     errors = _clean_errors(exc.errors())
     if errors and all(e["loc"][:1] == ["path"] for e in errors):
         # e.g. DELETE /connections/requests reached /connections/{user_id}: the URL is another route's

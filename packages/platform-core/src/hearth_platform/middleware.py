@@ -48,7 +48,9 @@ from .gate import (
 from .logging import current_request_id
 from .metrics import HTTP_METHODS, HttpMetrics, app_metrics
 from .ratelimit import QUOTA_KEY
+from .routing import finish_on_loop
 from .security import bearer_token
+from .uow import OPEN_UNITS_OF_WORK
 
 access_log = logging.getLogger("hearth.access")
 log = logging.getLogger("hearth.http")
@@ -319,6 +321,8 @@ class PlatformMiddleware:
                     await _send_problem(scope, downstream, Unexpected(), close=False)
                 raise
         finally:
+            if scope.get(OPEN_UNITS_OF_WORK):  # a request that failed before its handler (or a route not ours)
+                await finish_on_loop(scope, succeeded=False)
             current_statement_counter.reset(counter_token)
             try:
                 self._record(scope, time.perf_counter() - started, status, counter.count, headers, response_length)

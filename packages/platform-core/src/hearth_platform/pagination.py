@@ -14,7 +14,7 @@ from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
 from .errors import InvalidCursor
-from .security import CurrentUser
+from .security import CurrentUser, Principal
 
 T = TypeVar("T")
 
@@ -115,9 +115,13 @@ class PageRequest:
     limit: int
     cursor: str | None
     codec: CursorCodec
-    caller_id: int
+    caller: Principal
     path: str
     newer_than: str | None = None
+
+    @property
+    def caller_id(self) -> int:  # read in the handler, once the caller's token is checked
+        return self.caller.user_id
 
     def after(self, kind: str, shape: Shape) -> list[Any] | None:
         """The values of ``shape`` the page starts after, or ``None`` for the first page."""
@@ -160,7 +164,7 @@ async def _page_request(  # async: no I/O, so no thread hop
         limit=limit,
         cursor=cursor or None,
         codec=request.app.state.cursor_codec,
-        caller_id=caller.user_id,
+        caller=caller,
         path=request.scope["path"],  # (request.url would build and parse a whole URL)
     )
 

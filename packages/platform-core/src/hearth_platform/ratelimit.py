@@ -33,6 +33,7 @@ from limits.strategies import FixedWindowRateLimiter
 from .errors import RateLimited
 from .fallback import RedisFallback
 from .metrics import app_metrics
+from .routing import before_handler
 from .security import CurrentUser, Principal
 
 log = logging.getLogger("hearth.ratelimit")
@@ -201,19 +202,20 @@ def _limiter(request: Request) -> RateLimiter | None:
 def limit_per_address(family: str) -> Any:
     """Dependency: count this request against ``family`` for the client's address."""
 
-    def _check(request: Request) -> None:
+    async def _check(request: Request) -> None:  # the check itself (Redis) runs in the handler's thread
         limiter = _limiter(request)
         if limiter is not None:
-            limiter.check(family, f"addr:{client_address(request)}", scope=request.scope)
+            key = f"addr:{client_address(request)}"
+            before_handler(request.scope, lambda: limiter.check(family, key, scope=request.scope))
 
     _check.__name__ = f"rate_limit_{family}_per_address"
     return Depends(_check)
 
 
-def _write_limit(request: Request, user: CurrentUser) -> Principal:
+async def _write_limit(request: Request, user: CurrentUser) -> Principal:
     limiter = _limiter(request)
-    if limiter is not None:
-        limiter.check("write", f"user:{user.user_id}", scope=request.scope)
+    if limiter is not None:  # after the token check (queued first, by CurrentUser), in the handler's thread
+        before_handler(request.scope, lambda: limiter.check("write", f"user:{user.user_id}", scope=request.scope))
     return user
 
 

@@ -2,21 +2,61 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
 from .errors import TokenRejected, TokenRequired
+from .routing import before_handler, run_before_handler
 from .uow import UnitOfWork
 
 
-@dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller."""
+    """The authenticated caller.
 
-    user_id: int
-    token_id: int
+    ``CurrentUser`` hands a handler its caller before the token is checked: the check is a database read, so
+    it runs in the handler's thread just before the handler (``hearth_platform.routing.before_handler``),
+    saving the request a thread hop of its own. Reading the caller before then is a bug, and raises.
+    """
+
+    __slots__ = ("_ids", "_pending")
+
+    def __init__(self, user_id: int | None = None, token_id: int | None = None) -> None:
+        self._ids = None if user_id is None or token_id is None else (user_id, token_id)
+        self._pending: Callable[[], None] | None = None
+
+    def _checked(self) -> tuple[int, int]:
+        if self._ids is None and self._pending is not None:
+            # read before the handler (a route FastAPI runs itself): the check runs here, where it is read
+            pending, self._pending = self._pending, None
+            pending()
+        if self._ids is None:
+            raise RuntimeError("the caller was read before their token was checked")
+        return self._ids
+
+    @property
+    def user_id(self) -> int:
+        return self._checked()[0]
+
+    @property
+    def token_id(self) -> int:
+        return self._checked()[1]
+
+    def _become(self, checked: Principal) -> None:
+        self._ids = checked._checked()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Principal) and self._ids is not None and self._ids == other._ids
+
+    def __hash__(self) -> int:
+        return hash(self._ids)
+
+    def __repr__(self) -> str:
+        if self._ids is None:
+            return "Principal(<token not checked yet>)"
+        return f"Principal(user_id={self._ids[0]}, token_id={self._ids[1]})"
 
 
 class TokenAuthenticator(Protocol):
@@ -50,18 +90,25 @@ def _authorization(request: Request) -> bytes | None:
     return None
 
 
-def _current_user(request: Request, uow: UnitOfWork) -> Principal:
+async def _current_user(request: Request, uow: UnitOfWork) -> Principal:
     token = bearer_token(_authorization(request))
     if token is None:
         raise TokenRequired()
-    principal = uow.resolve(TokenAuthenticator).authenticate(token)  # type: ignore[type-abstract]
-    if principal is None:
-        raise TokenRejected()
-    request.state.user_id = principal.user_id
-    limiter = getattr(request.app.state, "rate_limiter", None)
-    if limiter is not None:  # every authenticated request counts in the "default" family, per user
-        limiter.check("default", f"user:{principal.user_id}", scope=request.scope)
-    return principal
+    caller = Principal()
+
+    def check() -> None:  # in the handler's thread, first of its steps
+        principal = uow.resolve(TokenAuthenticator).authenticate(token)  # type: ignore[type-abstract]
+        if principal is None:
+            raise TokenRejected()
+        caller._become(principal)
+        request.state.user_id = principal.user_id
+        limiter = getattr(request.app.state, "rate_limiter", None)
+        if limiter is not None:  # every authenticated request counts in the "default" family, per user
+            limiter.check("default", f"user:{principal.user_id}", scope=request.scope)
+
+    before_handler(request.scope, check)
+    caller._pending = functools.partial(run_before_handler, request.scope)
+    return caller
 
 
 CurrentUser = Annotated[Principal, Depends(_current_user)]

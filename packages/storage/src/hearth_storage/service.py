@@ -34,6 +34,8 @@ from .schemas import ALLOWED_CONTENT_TYPES, Media, MediaUpload, UploadInstructio
 PRESIGN_CACHE = "storage.presign"
 # A cached URL is handed out again until it is this close to expiry: 10% of its lifetime, at most 5 min.
 MAX_REFRESH_MARGIN_SECONDS = 300
+PRESIGN_NEAR_TTL_SECONDS = 60
+"""How long a process keeps a signed URL it read from the shared cache (re-signing drops it at once)."""
 # Workers' clocks may differ a little: a cached URL a few seconds younger than the TTL is still handed out.
 CLOCK_SKEW_SECONDS = 5
 
@@ -128,7 +130,9 @@ class MediaService:
         if not wanted:
             return {}
         now = time.time()
-        cached = self.cache.get_many(PRESIGN_CACHE, wanted)
+        # a signed URL stays right until it expires and is handed out only with rows just read: this process
+        # keeps what it read from Redis for a while (no round trip per page of posts)
+        cached = self.cache.get_many(PRESIGN_CACHE, wanted, near_ttl=PRESIGN_NEAR_TTL_SECONDS)
         out: dict[str, PresignedUrl] = {}
         for key, value in cached.items():
             try:
