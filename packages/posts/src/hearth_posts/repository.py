@@ -15,6 +15,8 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    Text,
+    Update,
     and_,
     bindparam,
     delete,
@@ -337,24 +339,13 @@ class PostsRepository:
 
     def add_comment(self, viewer_id: int, post_id: int, body: str) -> CommentRow | None:
         """Count and insert the comment if the post is visible to its author (``None`` otherwise)."""
-        if not self._lock_post(post_id, key_share=True):  # see _lock_post: judged after the lock, not during
+        # compiled once, run on the driver's cursor: building these statements cost more than running them
+        params = {"viewer": viewer_id, "post": post_id}
+        if not _LOCK_POST_KEY_SHARE.all(self.session, params):  # see _lock_post: judged after the lock
             return None
-        # Core execution on the session's connection: rows, no ORM objects to synchronise (its bulk path
-        # costs more than the statements)
-        connection = self.session.connection()
-        counted = connection.execute(
-            update(Post)
-            .where(Post.id == post_id, self.visible_to(viewer_id))
-            .values(comment_count=Post.comment_count + 1)
-            .returning(Post.id)
-        ).one_or_none()
-        if counted is None:
+        if not _COUNT_COMMENT.all(self.session, params):
             return None
-        row = connection.execute(
-            insert(Comment)
-            .values(post_id=post_id, author_id=viewer_id, body=body)
-            .returning(Comment.id, Comment.created_at)
-        ).one()
+        (row,) = _INSERT_COMMENT.all(self.session, {**params, "body": body})
         return CommentRow(row.id, post_id, viewer_id, body, row.created_at)
 
     def visible_comment(self, viewer_id: int, comment_id: int) -> tuple[int, int, int] | None:
@@ -444,3 +435,30 @@ def _author_page(mode: str) -> Select[Any]:
 
 _VISIBLE_POST = CompiledRead(_visible_post)
 _AUTHOR_PAGES = {mode: CompiledRead(functools.partial(_author_page, mode)) for mode in ("first", "after", "newer")}
+
+
+def _count_comment() -> Update:
+    viewer = bindparam("viewer", type_=BigInteger)
+    return (
+        update(Post)
+        .where(Post.id == bindparam("post", type_=BigInteger), PostsRepository.visible_to(viewer))
+        .values(comment_count=Post.comment_count + 1)
+        .returning(Post.id)
+    )
+
+
+_LOCK_POST_KEY_SHARE = CompiledRead(
+    lambda: select(Post.id).where(Post.id == bindparam("post", type_=BigInteger)).with_for_update(key_share=True)
+)
+_COUNT_COMMENT = CompiledRead(_count_comment)
+_INSERT_COMMENT = CompiledRead(
+    lambda: (
+        insert(Comment)
+        .values(
+            post_id=bindparam("post", type_=BigInteger),
+            author_id=bindparam("viewer", type_=BigInteger),
+            body=bindparam("body", type_=Text),
+        )
+        .returning(Comment.id, Comment.created_at)
+    )
+)
