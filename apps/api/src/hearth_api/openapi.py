@@ -116,7 +116,7 @@ _EXAMPLE_DETAILS: dict[str, str] = {
     "forbidden": "Only the author may change post 42.",
     "blocked": "You cannot send a connection request to this user.",
     "not_found": "Post 42 was not found.",
-    "conflict": "That conflicts with the current state; retry.",
+    "conflict": "The request conflicts with the current state.",
     "username_taken": "That username is already taken.",
     "email_taken": "An account with that email address already exists.",
     "already_connected": "You are already connected to user 12.",
