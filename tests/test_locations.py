@@ -1,15 +1,17 @@
-"""``Location`` on every 201 that creates an addressable object (API.md, Conventions): the object's path under
-``/api/v1``, relative (never built from the request's ``Host``), where its own routes answer for it."""
+"""``Location`` on every 201 that creates an addressable object (API.md, Conventions: a user on register, a
+connection request, tag, post, comment or media): the object's path under ``/api/v1``, relative (never
+built from the request's ``Host``), where its own routes answer for it."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from hearth_testing import Api
+from hearth_testing import PASSWORD, Api
 
 API = "/api/v1"
 
@@ -51,3 +53,19 @@ def test_each_created_object_is_where_location_says(client: TestClient, api: Api
     r = client.post(f"{API}/media", json={"content_type": "image/png", "size_bytes": 10}, headers=me.headers)
     media = _created(r, f"/media/{r.json()['media']['id']}")
     assert client.get(r.headers["location"], headers=me.headers).json()["id"] == media["media"]["id"]
+
+
+def test_register_locates_the_new_user(client: TestClient) -> None:
+    name = f"loc{uuid.uuid4().hex[:10]}"
+    r = client.post(
+        f"{API}/auth/register",
+        json={"username": name, "email": f"{name}@example.com", "password": PASSWORD, "display_name": "Lo"},
+        headers={"Host": "evil.example.net"},
+    )
+    session = _created(r, f"/users/{r.json()['user']['id']}")
+    me = client.get(r.headers["location"], headers={"Authorization": f"Bearer {session['access_token']}"})
+    assert me.status_code == 200
+    assert (me.json()["username"], me.json()["connection_status"]) == (name, "self")
+    # logging in creates nothing: no Location
+    r = client.post(f"{API}/auth/login", json={"username": name, "password": PASSWORD})
+    assert r.status_code == 200 and "location" not in r.headers

@@ -103,7 +103,8 @@ def _codes(served: dict[str, Any], response: dict[str, Any]) -> tuple[int, list[
     schema = response["content"][PROBLEM_JSON]["schema"]
     base, specific = schema["allOf"]
     assert base["$ref"] in ("#/components/schemas/Problem", "#/components/schemas/ValidationProblem")
-    return specific["properties"]["status"]["const"], specific["properties"]["code"]["enum"]
+    (status,) = specific["properties"]["status"]["enum"]
+    return status, specific["properties"]["code"]["enum"]
 
 
 PUBLIC = {("post", "/api/v1/auth/register"), ("post", "/api/v1/auth/login")}

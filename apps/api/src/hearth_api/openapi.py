@@ -11,6 +11,8 @@ rewrites the generated document once, after FastAPI built it:
   when it takes any input (FastAPI's JSON one replaced), ``429`` (every ``/api/v1`` route is rate limited)
   and ``503`` (every route needs the database); each with the contract's codes for that status and route;
 - the bearer security scheme on every authenticated operation, and ``X-Request-ID`` on every response;
+- an example of every error response (its status and first code), as the examples of the bodies and
+  answers come from the packages' models (``hearth_platform.examples``);
 - the limits that come from the settings (the largest upload), and integer bounds as integers: FastAPI's
   OpenAPI model keeps them as floats, and ``2**63 - 1`` (the largest id) does not survive as one.
 
@@ -25,11 +27,12 @@ import copy
 import re
 import typing
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, routing
 
-from hearth_platform.errors import PROBLEM_JSON
+from hearth_platform.errors import PROBLEM_BASE, PROBLEM_JSON
 from hearth_platform.ids import MAX_ID
 from hearth_platform.security import CurrentUser
 from hearth_platform.settings import Settings
@@ -106,6 +109,34 @@ _CONTRACT: dict[tuple[str, str], dict[int, tuple[str, tuple[str, ...]]]] = {
     },
 }
 
+# The `detail` of each code's example (a code without one shows its status phrase, as the server does).
+_EXAMPLE_DETAILS: dict[str, str] = {
+    "unauthorized": "The bearer token is invalid, expired or revoked.",
+    "invalid_credentials": "The username or password is incorrect.",
+    "forbidden": "Only the author may change post 42.",
+    "blocked": "You cannot send a connection request to this user.",
+    "not_found": "Post 42 was not found.",
+    "conflict": "The request conflicts with the current state.",
+    "username_taken": "That username is already taken.",
+    "email_taken": "An account with that email address already exists.",
+    "already_connected": "You are already connected to user 12.",
+    "request_pending": "A connection request between you and user 12 is already pending.",
+    "tag_exists": "You already have a tag named 'family'.",
+    "not_connected": "You are not connected to user 12.",
+    "payload_too_large": "The request body is larger than 1048576 bytes.",
+    "quota_exceeded": "This upload would exceed your media storage quota of 1073741824 bytes (1073000000 in use).",
+    "validation_error": "The request is not valid: body.name: String should have at least 1 character",
+    "invalid_cursor": "The cursor is not valid for this list.",
+    "self_request": "You cannot send a connection request to yourself.",
+    "self_block": "You cannot block yourself.",
+    "media_not_ready": "Media 32 has not been uploaded yet.",
+    "rate_limited": "Too many requests; retry in 30 s.",
+    "service_unavailable": "The service is temporarily unavailable; please retry.",
+}
+_EXAMPLE_REQUEST_ID = "980cc78faecea49707b4d48515db5a7a"
+_EXAMPLE_INSTANCE = "/api/v1/posts/42"
+_EXAMPLE_ID = 42
+
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PATH_PARAM = re.compile(r"\{[^}]+\}")
 
@@ -128,7 +159,29 @@ def _problem_schema() -> dict[str, Any]:
             "request_id": {"type": "string", "description": "The `X-Request-ID` of the response."},
         },
         "required": ["type", "title", "status", "detail", "instance", "code", "request_id"],
+        "examples": [_problem_example(404, "not_found", _EXAMPLE_INSTANCE)],
     }
+
+
+def _problem_example(status: int, code: str, instance: str) -> dict[str, Any]:
+    """A problem as the server writes it (``hearth_platform.errors.problem_body``)."""
+    title = HTTPStatus(status).phrase
+    example: dict[str, Any] = {
+        "type": PROBLEM_BASE + code.replace("_", "-"),
+        "title": title,
+        "status": status,
+        "detail": _EXAMPLE_DETAILS.get(code, title),
+        "instance": instance,
+        "code": code,
+        "request_id": _EXAMPLE_REQUEST_ID,
+    }
+    if status == 422:
+        example["errors"] = (
+            [{"loc": ["body", "name"], "msg": "String should have at least 1 character", "type": "string_too_short"}]
+            if code == "validation_error"
+            else []
+        )
+    return example
 
 
 def _validation_problem_schema() -> dict[str, Any]:
@@ -160,6 +213,7 @@ def _validation_problem_schema() -> dict[str, Any]:
                 "required": ["errors"],
             },
         ],
+        "examples": [_problem_example(422, "validation_error", "/api/v1/tags")],
     }
 
 
@@ -214,14 +268,16 @@ def _operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, An
                 yield method, path, operation
 
 
-def _error_response(status: int, description: str, codes: tuple[str, ...]) -> dict[str, Any]:
+def _error_response(status: int, description: str, codes: tuple[str, ...], instance: str) -> dict[str, Any]:
     problem = VALIDATION_PROBLEM if status == 422 else PROBLEM
+    # `status` as a one-value enum, not `const`: generators (openapi-python-client) merge an enum into the
+    # base schema's integer, and would drop a response whose `const` they cannot merge
     body: dict[str, Any] = {
         "allOf": [
             {"$ref": _REF + problem},
             {
                 "type": "object",
-                "properties": {"status": {"const": status}, "code": {"enum": list(codes)}},
+                "properties": {"status": {"enum": [status]}, "code": {"enum": list(codes)}},
             },
         ]
     }
@@ -229,7 +285,7 @@ def _error_response(status: int, description: str, codes: tuple[str, ...]) -> di
     response: dict[str, Any] = {
         "description": description,
         "headers": {name: {"$ref": _HEADER_REF + name} for name in ("X-Request-ID", *headers)},
-        "content": {PROBLEM_JSON: {"schema": body}},
+        "content": {PROBLEM_JSON: {"schema": body, "example": _problem_example(status, codes[0], instance)}},
     }
     return response
 
@@ -289,16 +345,17 @@ class _SharedResponses:
     def __init__(self, registry: dict[str, Any]) -> None:
         self.registry = registry
 
-    def response(self, status: int, description: str | None, codes: tuple[str, ...]) -> dict[str, Any]:
+    def response(self, status: int, description: str | None, codes: tuple[str, ...], path: str) -> dict[str, Any]:
         if description is not None or status not in _RESPONSE_NAMES:
-            return _error_response(status, description or _DEFAULT_DESCRIPTIONS.get(status, ""), codes)
+            text = description or _DEFAULT_DESCRIPTIONS.get(status, "")
+            return _error_response(status, text, codes, _PATH_PARAM.sub(str(_EXAMPLE_ID), path))
         extra = [c for c in codes if c not in _BASE_CODES[status]]
         name = _RESPONSE_NAMES[status] + "".join("Or" + c.title().replace("_", "") for c in extra)
         if name not in self.registry:
             text = _DEFAULT_DESCRIPTIONS[status]
             if "invalid_cursor" in extra:
                 text += ", or a tampered or foreign cursor (`invalid_cursor`)"
-            self.registry[name] = _error_response(status, text, codes)
+            self.registry[name] = _error_response(status, text, codes, _EXAMPLE_INSTANCE)
         return {"$ref": "#/components/responses/" + name}
 
 
@@ -361,7 +418,7 @@ def _document(base: dict[str, Any], app: FastAPI, settings: Settings) -> dict[st
         for status, (contract_description, codes) in sorted(statuses.items()):
             declared = responses.get(str(status), {}).get("description") if status in _SPECIFIC else None
             description = contract_description or declared or None
-            responses[str(status)] = shared.response(status, description, tuple(codes))
+            responses[str(status)] = shared.response(status, description, tuple(codes), path)
         for key, response in responses.items():
             if key.startswith("2"):
                 response.setdefault("headers", {})["X-Request-ID"] = {"$ref": _HEADER_REF + "X-Request-ID"}

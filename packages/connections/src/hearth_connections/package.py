@@ -15,4 +15,16 @@ def _register(container: Container, settings: Settings) -> None:
         container.register(service)
 
 
-package = Package(name="connections", register=_register, routers=(router,))
+package = Package(
+    name="connections",
+    register=_register,
+    routers=(router,),
+    tags={
+        "connections": "Mutual connections: one user requests, the other accepts (or rejects); either may "
+        "disconnect. A post reaches only the author's connections.",
+        "blocks": "Blocking a user ends every connection, request and tag membership between the two and "
+        "keeps them apart.",
+        "tags": 'Audience tags: private groups of the caller\'s connections ("family", "climbing club") '
+        "that a post can be addressed to.",
+    },
+)

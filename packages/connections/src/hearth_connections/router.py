@@ -46,7 +46,6 @@ def _problems(*codes: tuple[int, str], auth: tuple[int, str] = _AUTH) -> dict[in
     status_code=status.HTTP_201_CREATED,
     dependencies=[WriteLimit],
     tags=["connections"],
-    summary="Send a connection request",
     responses=_problems(
         (403, "Either user blocked the other (`blocked`)"),
         (404, "Unknown user"),
@@ -55,9 +54,16 @@ def _problems(*codes: tuple[int, str], auth: tuple[int, str] = _AUTH) -> dict[in
         _WRITES,
     ),
 )
-def send_request(
+def send_connection_request(
     body: schemas.UserRef, user: CurrentUser, service: Requests, response: Response
 ) -> schemas.ConnectionRequest:
+    """Send a connection request
+
+    Asks another user to connect. The request stays `pending` until they accept or reject it, or the
+    caller cancels it. Refused with `422 self_request` for the caller's own id, `409 already_connected`
+    when the two are connected, `409 request_pending` when a pending request exists either way, and
+    `403 blocked` when either user blocked the other; `Location` is the new request's path.
+    """
     request = service.send_request(user.user_id, body.user_id)
     locate(response, f"/connections/requests/{request.id}")
     return request
@@ -66,15 +72,19 @@ def send_request(
 @router.get(
     "/connections/requests",
     tags=["connections"],
-    summary="Pending requests to (incoming) or from (outgoing) the caller, newest first",
     responses=_problems(_INVALID),
 )
-def list_requests(
+def list_connection_requests(
     direction: Annotated[schemas.Direction, Query(description="`incoming` or `outgoing`")],
     user: CurrentUser,
     service: Requests,
     page: Pagination,
 ) -> Page[schemas.ConnectionRequest]:
+    """List pending connection requests
+
+    The pending requests sent to the caller (`direction=incoming`) or by the caller
+    (`direction=outgoing`), newest first, one page at a time.
+    """
     return service.pending_requests(user.user_id, direction, page)
 
 
@@ -82,10 +92,14 @@ def list_requests(
     "/connections/requests/{request_id}/accept",
     dependencies=[WriteLimit],
     tags=["connections"],
-    summary="Accept a pending request sent to the caller",
     responses=_problems((404, "Not a pending request to the caller"), _WRITES),
 )
-def accept_request(request_id: PathId, user: CurrentUser, service: Requests) -> schemas.Accepted:
+def accept_connection_request(request_id: PathId, user: CurrentUser, service: Requests) -> schemas.Accepted:
+    """Accept a connection request
+
+    Accepts a pending request sent to the caller: the two users are connected from now on and see each
+    other's posts to connections. `404` unless the caller is the recipient of a pending request.
+    """
     return service.accept_request(user.user_id, request_id)
 
 
@@ -94,10 +108,14 @@ def accept_request(request_id: PathId, user: CurrentUser, service: Requests) -> 
     status_code=_NO_CONTENT,
     dependencies=[WriteLimit],
     tags=["connections"],
-    summary="Reject a pending request sent to the caller",
     responses=_problems((404, "Not a pending request to the caller"), _WRITES),
 )
-def reject_request(request_id: PathId, user: CurrentUser, service: Requests) -> None:
+def reject_connection_request(request_id: PathId, user: CurrentUser, service: Requests) -> None:
+    """Reject a connection request
+
+    Turns down a pending request sent to the caller; the sender may ask again later. `404` unless the
+    caller is the recipient of a pending request.
+    """
     service.reject_request(user.user_id, request_id)
 
 
@@ -106,10 +124,13 @@ def reject_request(request_id: PathId, user: CurrentUser, service: Requests) -> 
     status_code=_NO_CONTENT,
     dependencies=[WriteLimit],
     tags=["connections"],
-    summary="Cancel a pending request the caller sent",
     responses=_problems((404, "Not a pending request from the caller"), _WRITES),
 )
-def cancel_request(request_id: PathId, user: CurrentUser, service: Requests) -> None:
+def cancel_connection_request(request_id: PathId, user: CurrentUser, service: Requests) -> None:
+    """Cancel a connection request
+
+    Withdraws a pending request the caller sent. `404` unless the caller sent it and it is still pending.
+    """
     service.cancel_request(user.user_id, request_id)
 
 
@@ -119,10 +140,14 @@ def cancel_request(request_id: PathId, user: CurrentUser, service: Requests) -> 
 @router.get(
     "/connections",
     tags=["connections"],
-    summary="The caller's connections, newest first, with the caller's own tags on each",
     responses=_problems(_INVALID),
 )
 def list_connections(user: CurrentUser, service: Requests, page: Pagination) -> Page[schemas.Connection]:
+    """List the caller's connections
+
+    The caller's connections, newest first, each with the ids of the caller's own tags on that user
+    (`tag_ids`; nobody else sees them).
+    """
     return service.connections(user.user_id, page)
 
 
@@ -130,10 +155,14 @@ def list_connections(user: CurrentUser, service: Requests, page: Pagination) -> 
     "/connections/{user_id}",
     status_code=_NO_CONTENT,
     tags=["connections"],
-    summary="Disconnect (both sides' tag memberships of the pair go too)",
     responses=_problems((404, "Not connected")),
 )
 def remove_connection(user_id: PathId, user: CurrentUser, service: Requests) -> None:
+    """Disconnect from a user
+
+    Ends the connection between the caller and that user: each stops seeing the other's posts at once,
+    and both sides' tag memberships of the pair go too. `404` when the two are not connected.
+    """
     service.remove_connection(user.user_id, user_id)
 
 
@@ -144,10 +173,14 @@ def remove_connection(user_id: PathId, user: CurrentUser, service: Requests) -> 
     "/blocks",
     status_code=_NO_CONTENT,
     tags=["blocks"],
-    summary="Block a user (ends any connection, pending requests and tag memberships between the two)",
     responses=_problems((404, "Unknown user"), (422, "`self_block`, or an invalid body")),
 )
-def block(body: schemas.UserRef, user: CurrentUser, service: Blocks) -> None:
+def block_user(body: schemas.UserRef, user: CurrentUser, service: Blocks) -> None:
+    """Block a user
+
+    Ends any connection, pending requests and tag memberships between the two; neither can send the other
+    a request, and the blocked user no longer finds the caller. `422 self_block` for the caller's own id.
+    """
     service.block(user.user_id, body.user_id)
 
 
@@ -155,25 +188,36 @@ def block(body: schemas.UserRef, user: CurrentUser, service: Blocks) -> None:
     "/blocks/{user_id}",
     status_code=_NO_CONTENT,
     tags=["blocks"],
-    summary="Unblock a user",
     responses=_problems((404, "Not blocked by the caller")),
 )
-def unblock(user_id: PathId, user: CurrentUser, service: Blocks) -> None:
+def unblock_user(user_id: PathId, user: CurrentUser, service: Blocks) -> None:
+    """Unblock a user
+
+    Lifts a block the caller placed; nothing it ended comes back. `404` when the caller does not block
+    that user.
+    """
     service.unblock(user.user_id, user_id)
 
 
-@router.get(
-    "/blocks", tags=["blocks"], summary="The users the caller blocked, newest first", responses=_problems(_INVALID)
-)
+@router.get("/blocks", tags=["blocks"], responses=_problems(_INVALID))
 def list_blocks(user: CurrentUser, service: Blocks, page: Pagination) -> Page[UserSummary]:
+    """List blocked users
+
+    The users the caller blocked, most recently blocked first.
+    """
     return service.blocks(user.user_id, page)
 
 
 # -- audience tags -------------------------------------------------------------------------------------
 
 
-@router.get("/tags", tags=["tags"], summary="All of the caller's tags, by name", responses=_problems())
+@router.get("/tags", tags=["tags"], responses=_problems())
 def list_tags(user: CurrentUser, service: Tags) -> schemas.TagList:
+    """List the caller's tags
+
+    Every audience tag of the caller's, by name, with its member count. Not paged: a user has few tags.
+    Tags are private: nobody else sees them or learns they are in one.
+    """
     return service.tags(user.user_id)
 
 
@@ -181,10 +225,14 @@ def list_tags(user: CurrentUser, service: Tags) -> schemas.TagList:
     "/tags",
     status_code=status.HTTP_201_CREATED,
     tags=["tags"],
-    summary="Create a tag",
     responses=_problems((409, "`tag_exists` (case-insensitive)"), (422, "Name not 1-50 characters of plain text")),
 )
 def create_tag(body: schemas.TagIn, user: CurrentUser, service: Tags, response: Response) -> schemas.Tag:
+    """Create a tag
+
+    A new, empty audience tag. Names are plain text, 1-50 characters, unique per owner regardless of case
+    (`409 tag_exists`). `Location` is the new tag's path.
+    """
     tag = service.create_tag(user.user_id, body.name)
     locate(response, f"/tags/{tag.id}")
     return tag
@@ -193,7 +241,6 @@ def create_tag(body: schemas.TagIn, user: CurrentUser, service: Tags, response: 
 @router.patch(
     "/tags/{tag_id}",
     tags=["tags"],
-    summary="Rename a tag",
     responses=_problems(
         (404, "Not the caller's tag"),
         (409, "`tag_exists` (case-insensitive)"),
@@ -201,6 +248,11 @@ def create_tag(body: schemas.TagIn, user: CurrentUser, service: Tags, response: 
     ),
 )
 def rename_tag(tag_id: PathId, body: schemas.TagIn, user: CurrentUser, service: Tags) -> schemas.Tag:
+    """Rename a tag
+
+    Gives one of the caller's tags a new name (`409 tag_exists` when another of their tags has it, in any
+    case). Its members and the posts to it stay as they are.
+    """
     return service.rename_tag(user.user_id, tag_id, body.name)
 
 
@@ -208,20 +260,27 @@ def rename_tag(tag_id: PathId, body: schemas.TagIn, user: CurrentUser, service: 
     "/tags/{tag_id}",
     status_code=_NO_CONTENT,
     tags=["tags"],
-    summary="Delete a tag and its memberships",
     responses=_problems((404, "Not the caller's tag")),
 )
 def delete_tag(tag_id: PathId, user: CurrentUser, service: Tags) -> None:
+    """Delete a tag
+
+    Deletes one of the caller's tags and its memberships. Posts to it stay visible only to their other
+    tags' members (or to the author alone): an audience never widens by accident.
+    """
     service.delete_tag(user.user_id, tag_id)
 
 
 @router.get(
     "/tags/{tag_id}/members",
     tags=["tags"],
-    summary="A tag's members, most recently added first",
     responses=_problems((404, "Not the caller's tag"), _INVALID),
 )
 def list_tag_members(tag_id: PathId, user: CurrentUser, service: Tags, page: Pagination) -> Page[UserSummary]:
+    """List a tag's members
+
+    The members of one of the caller's tags, most recently added first.
+    """
     return service.tag_members(user.user_id, tag_id, page)
 
 
@@ -229,10 +288,14 @@ def list_tag_members(tag_id: PathId, user: CurrentUser, service: Tags, page: Pag
     "/tags/{tag_id}/members/{user_id}",
     status_code=_NO_CONTENT,
     tags=["tags"],
-    summary="Put a connection in a tag (idempotent)",
     responses=_problems((404, "Not the caller's tag"), (409, "`not_connected`")),
 )
 def add_tag_member(tag_id: PathId, user_id: PathId, user: CurrentUser, service: Tags) -> None:
+    """Add a connection to a tag
+
+    Puts one of the caller's connections in one of the caller's tags (idempotent): they see the posts to
+    that tag from now on, earlier ones included. `409 not_connected` for a user who is not a connection.
+    """
     service.add_tag_member(user.user_id, tag_id, user_id)
 
 
@@ -240,10 +303,14 @@ def add_tag_member(tag_id: PathId, user_id: PathId, user: CurrentUser, service: 
     "/tags/{tag_id}/members/{user_id}",
     status_code=_NO_CONTENT,
     tags=["tags"],
-    summary="Take a user out of a tag (idempotent)",
     responses=_problems((404, "Not the caller's tag")),
 )
 def remove_tag_member(tag_id: PathId, user_id: PathId, user: CurrentUser, service: Tags) -> None:
+    """Remove a user from a tag
+
+    Takes a user out of one of the caller's tags (idempotent): the posts to that tag disappear for them
+    at once, unless another of the post's tags has them.
+    """
     service.remove_tag_member(user.user_id, tag_id, user_id)
 
 
@@ -252,6 +319,11 @@ def remove_tag_member(tag_id: PathId, user_id: PathId, user: CurrentUser, servic
 
 @router.get("/users/{user_id}", tags=["users"], responses=_problems((404, "Unknown user"), auth=_SIGNED_IN))
 def get_user(user_id: int, caller: CurrentUser, profiles: Profiles) -> PublicUser:
+    """Get a user's profile
+
+    Another user's (or the caller's own) public profile, with how the caller relates to them
+    (`connection_status`). `404` for an unknown user, or one who blocked the caller.
+    """
     return profiles.get(caller.user_id, user_id)
 
 
@@ -262,5 +334,9 @@ def search_users(
     profiles: Profiles,
     page: Pagination,
 ) -> Page[PublicUser]:
-    """Users whose username or display name starts with ``q`` (case-insensitive), by username."""
+    """Search users
+
+    Users whose username or display name starts with `q` (case-insensitive), by username, each with how
+    the caller relates to them. Users who blocked the caller are left out.
+    """
     return profiles.search(caller.user_id, q, page)

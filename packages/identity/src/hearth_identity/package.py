@@ -18,4 +18,13 @@ def _register(container: Container, settings: Settings) -> None:
     container.register(TokenAuthenticator, BearerTokenAuthenticator)
 
 
-package = Package(name="identity", register=_register, routers=(router,))
+package = Package(
+    name="identity",
+    register=_register,
+    routers=(router,),
+    tags={
+        "auth": "Accounts and bearer tokens: register, log in, log out. Every other route needs the "
+        "`access_token` these answer, as `Authorization: Bearer <token>`.",
+        "users": "The caller's own account, and other users' profiles with how the caller relates to each.",
+    },
+)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, status
+from fastapi import Depends, Response, status
 
 from hearth_platform.ratelimit import limit_per_address
-from hearth_platform.routing import Router
+from hearth_platform.routing import Router, locate
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
@@ -36,9 +36,16 @@ def _problems(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     tags=["auth"],
     responses=_problems((409, "`username_taken` or `email_taken`"), (422, "Invalid field"), (429, "Rate limited")),
 )
-def register(body: RegisterRequest, accounts: Accounts) -> AuthSession:
-    """Create an account and log in."""
-    return accounts.register(body)
+def register(body: RegisterRequest, accounts: Accounts, response: Response) -> AuthSession:
+    """Register an account
+
+    Creates an account and logs it in: the answer carries the new user and a bearer token for every other
+    route. Usernames are case-insensitive (stored lower-case); `409 username_taken` or
+    `409 email_taken` when either is in use. `Location` is the new user's path.
+    """
+    session = accounts.register(body)
+    locate(response, f"/users/{session.user.id}")
+    return session
 
 
 @router.post(
@@ -48,18 +55,31 @@ def register(body: RegisterRequest, accounts: Accounts) -> AuthSession:
     responses=_problems((401, "`invalid_credentials`"), (429, "Rate limited")),
 )
 def login(body: LoginRequest, accounts: Accounts) -> AuthSession:
-    """Exchange a username and password for a bearer token."""
+    """Log in
+
+    Exchanges a username and password for a bearer token. An unknown user and a wrong password get the
+    same `401 invalid_credentials`; too many failed logins for one account get `429` for a while, even with
+    the right password.
+    """
     return accounts.login(body)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"], responses=_problems((401, "")))
 def logout(caller: CurrentUser, accounts: Accounts) -> None:
-    """Revoke the token this request carries, at once."""
+    """Log out
+
+    Revokes the bearer token this request carries, at once: any later request with it gets `401`. The
+    caller's other tokens stay valid.
+    """
     accounts.logout(caller.token_id)
 
 
 @router.get("/users/me", tags=["users"], responses=_problems((401, "Not authenticated")))
 def get_me(caller: CurrentUser, profiles: Profiles) -> Me:
+    """Get the caller's account
+
+    The caller's own profile, with what only they see of it: their email address and when they joined.
+    """
     return profiles.me(caller.user_id)
 
 
@@ -69,5 +89,10 @@ def get_me(caller: CurrentUser, profiles: Profiles) -> Me:
     responses=_problems((401, "Not authenticated"), (404, "Media that is not the caller's"), (422, "Invalid field")),
 )
 def update_me(body: UpdateMeRequest, caller: CurrentUser, profiles: Profiles) -> Me:
-    """Change the display name, bio or avatar (``avatar_media_id: null`` clears it)."""
+    """Update the caller's profile
+
+    Changes the display name, bio or avatar: only the fields present change, and
+    `avatar_media_id: null` clears the avatar. The avatar must be a media of the caller's, uploaded
+    (`404` otherwise); whoever can see the caller can see it.
+    """
     return profiles.update_me(caller.user_id, body)

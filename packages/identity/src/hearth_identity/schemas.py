@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from hearth_platform.examples import example, examples
 from hearth_platform.ids import IdRef
 from hearth_platform.text import PLAIN_TEXT_PATTERN, clean_plain_text, shows_plain_text
 
@@ -20,11 +21,22 @@ BIO_MAX = 500
 
 ConnectionStatus = Literal["self", "none", "pending_outgoing", "pending_incoming", "connected"]
 
+_AVATAR_URL = (
+    "https://hearth.example.com/files/u7/kq0vN3mQ5rT1wZ9bYh4LdPe6GsAJx8c2"
+    "?expires=1796131860&signature=3f1c9e0b7a2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e"
+)
+
 
 class UserSummary(BaseModel):
     """``{id, username, display_name, avatar_url}``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra=examples(
+            {"id": 7, "username": "sam", "display_name": "Sam Rivera", "avatar_url": _AVATAR_URL},
+            {"id": 12, "username": "alex", "display_name": "Alex Chen", "avatar_url": None},
+        ),
+    )
 
     id: int
     username: str
@@ -32,8 +44,13 @@ class UserSummary(BaseModel):
     avatar_url: str | None = None
 
 
+_BIO = "Climbing on weekends, bread on Sundays."
+
+
 class UserProfile(UserSummary):
     """A summary plus the bio."""
+
+    model_config = ConfigDict(json_schema_extra=examples({**example(UserSummary), "bio": _BIO}))
 
     bio: str = ""
 
@@ -41,16 +58,42 @@ class UserProfile(UserSummary):
 class PublicUser(UserProfile):
     """``UserSummary + {bio, connection_status}``."""
 
+    model_config = ConfigDict(json_schema_extra=examples({**example(UserProfile), "connection_status": "connected"}))
+
     connection_status: ConnectionStatus
 
 
 class Me(PublicUser):
+    """The caller's own account: ``PublicUser + {email, created_at}``."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                **example(PublicUser),
+                "connection_status": "self",
+                "email": "sam@example.com",
+                "created_at": "2026-11-02T09:14:27.501230Z",
+            }
+        )
+    )
+
     email: str
     created_at: datetime
 
 
 class AuthSession(BaseModel):
     """The answer to register and login."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "user": example(Me),
+                "access_token": "pA3xQ9vK2mT7wR1zL8nB5cY4dF6gH0jS2uE9iO3aW7k",
+                "token_type": "bearer",
+                "expires_in": 2592000,
+            }
+        )
+    )
 
     user: Me
     access_token: str
@@ -128,7 +171,17 @@ Bio = Annotated[str, Field(max_length=BIO_MAX), AfterValidator(_bio), WithJsonSc
 
 
 class RegisterRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples(
+            {
+                "username": "sam",
+                "email": "sam@example.com",
+                "password": "correct horse battery",
+                "display_name": "Sam Rivera",
+            }
+        ),
+    )
 
     username: Username
     email: Email
@@ -139,7 +192,9 @@ class RegisterRequest(BaseModel):
 class LoginRequest(BaseModel):
     """Loosely typed on purpose: anything that is not a valid login gets ``401 invalid_credentials``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=examples({"username": "sam", "password": "correct horse battery"})
+    )
 
     username: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=1024)
@@ -148,7 +203,13 @@ class LoginRequest(BaseModel):
 class UpdateMeRequest(BaseModel):
     """Only the fields present change; ``avatar_media_id: null`` clears the avatar."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples(
+            {"display_name": "Sam Rivera", "bio": _BIO, "avatar_media_id": 31},
+            {"avatar_media_id": None},
+        ),
+    )
 
     # Present means "set it": documented as non-null, and null is refused below.
     display_name: Annotated[DisplayName | None, WithJsonSchema(_DISPLAY_NAME_SCHEMA)] = None

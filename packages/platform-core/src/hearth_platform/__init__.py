@@ -3,7 +3,8 @@
 Its modules are public to the domain packages: ``settings``, ``database``, ``uow`` (the unit of work),
 ``events`` (domain events), ``app`` (building an app from packages), ``ids``, ``errors``, ``security``,
 ``pagination``, ``ratelimit``, ``cache``, ``metrics``, ``logging``, ``middleware``, ``http``, ``health``,
-``text``. The most used names are re-exported here, imported on first use: importing one module (or
+``text``, ``routing`` (the router every package mounts its handlers on) and ``examples`` (the OpenAPI
+document's examples). The most used names are re-exported here, imported on first use: importing one module (or
 running ``hearth --help``) does not load FastAPI and the rest.
 """
 

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .errors import InvalidCursor
+from .examples import example
 from .security import CurrentUser, Principal
 
 T = TypeVar("T")
@@ -194,8 +195,30 @@ NewestFirst = Annotated[PageRequest, Depends(_newest_first_request)]
 """``Pagination`` of a newest-first list, with ``newer_than`` for polling (answer with ``NewestFirstPage``)."""
 
 
+# what cursors look like in the document's examples (opaque and signed: a client never builds one)
+EXAMPLE_CURSOR = "W3sidCI6IjIwMjYtMTEtMzBUMTM6MzE6MDAuNDE0Mjc0KzAwOjAwIn0sNDJd.3WDWN7BPGqfigspi"
+EXAMPLE_NEWER_CURSOR = "W3sidCI6IjIwMjYtMTEtMzBUMTQ6MDI6MTcuMTIwNTUzKzAwOjAwIn0sNTdd.uti6VnheOsRnibo0"
+
+
+def _page_examples(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """``Page[Item]``'s example: one page of ``Item``'s example (none when the item states none)."""
+    args = model.__pydantic_generic_metadata__["args"]
+    try:
+        item = example(args[0]) if args else None
+    except LookupError:
+        return
+    if item is None:
+        return
+    page: dict[str, Any] = {"items": [item], "next_cursor": EXAMPLE_CURSOR}
+    if "newer_cursor" in schema.get("properties", {}):
+        page["newer_cursor"] = EXAMPLE_NEWER_CURSOR
+    schema["examples"] = [page]
+
+
 class Page(BaseModel, Generic[T]):
     """A page of a list: its items and the cursor of the next page (null on the last one)."""
+
+    model_config = ConfigDict(json_schema_extra=_page_examples)
 
     items: list[T]
     next_cursor: str | None

@@ -12,6 +12,13 @@ what must happen next to it, in order:
 
 FastAPI then validates and serialises the answer on the event loop (pure CPU). Signatures, names and the
 OpenAPI schema are the handler's own.
+
+Every operation is documented the same way, from the handler itself (so a new route is too):
+
+- its ``operationId`` is the handler's name (``create_post``, ``add_tag_member``): short, stable, the method
+  name a generated SDK gives it (:func:`operation_id`; the app uses it too, and a test keeps them unique);
+- its ``summary`` is the first paragraph of the handler's docstring (without the closing full stop) and its
+  ``description`` the rest (Markdown), unless the route sets them itself.
 """
 
 from __future__ import annotations
@@ -155,20 +162,40 @@ def _offloaded(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def operation_id(route: APIRoute) -> str:
+    """The ``operationId`` of a route: its name, which is its handler's (``create_post``)."""
+    return route.name
+
+
+def docstring_parts(endpoint: Callable[..., Any]) -> tuple[str | None, str | None]:
+    """``(summary, description)`` of a handler's docstring: its first paragraph on one line, without the
+    closing full stop, and the paragraphs after it (FastAPI's rule holds: nothing after a form feed)."""
+    doc = inspect.cleandoc(endpoint.__doc__ or "").split("\f")[0].strip()
+    if not doc:
+        return None, None
+    first, _, rest = doc.partition("\n\n")
+    summary = " ".join(first.split())
+    return summary.removesuffix("."), rest.strip() or None
+
+
 class OffloadedRoute(APIRoute):
     """An API route whose handler runs with its blocking steps and the end of its units of work in one
-    thread hop (see the module). A generator handler (a streamed answer) is left to FastAPI."""
+    thread hop, documented from its handler's docstring (see the module). A generator handler (a streamed
+    answer) is left to FastAPI."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if kwargs.get("summary") is None and kwargs.get("description") is None:
+            kwargs["summary"], kwargs["description"] = docstring_parts(endpoint)
         if not (inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint)):
             endpoint = _offloaded(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
 
 class Router(APIRouter):
-    """``APIRouter`` with :class:`OffloadedRoute` routes."""
+    """``APIRouter`` with :class:`OffloadedRoute` routes, each named by :func:`operation_id`."""
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("generate_unique_id_function", operation_id)
         super().__init__(route_class=OffloadedRoute, **kwargs)
 
 

@@ -16,4 +16,13 @@ def _register(container: Container, settings: Settings) -> None:
         container.register(service)
 
 
-package = Package(name="posts", register=_register, subscribe=subscribe, routers=(router, media_router))
+package = Package(
+    name="posts",
+    register=_register,
+    subscribe=subscribe,
+    routers=(router, media_router),
+    tags={
+        "posts": "Posts to all connections or to chosen tags, their comments, the home feed and the digest. "
+        "Who sees a post is decided when it is read.",
+    },
+)

@@ -29,6 +29,12 @@ MediaAccess = Annotated[PostMediaAccess, Depends(provide(PostMediaAccess, writes
 
 @router.post("/posts", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit])
 def create_post(data: PostCreate, user: CurrentUser, posts: Posts, response: Response) -> Post:
+    """Create a post
+
+    Posts to all of the caller's connections (`{"type": "connections"}`) or to the connections in some of
+    the caller's tags (`{"type": "tags", "tag_ids": [...]}`), with up to 4 of the caller's uploaded media.
+    The body keeps a small safe HTML subset and bare URLs become links. `Location` is the new post's path.
+    """
     post = posts.create_post(user.user_id, data)
     locate(response, f"/posts/{post.id}")
     return post
@@ -36,11 +42,21 @@ def create_post(data: PostCreate, user: CurrentUser, posts: Posts, response: Res
 
 @router.get("/posts/{post_id}")
 def get_post(post_id: PathId, user: CurrentUser, posts: Posts) -> Post:
+    """Get a post
+
+    One post, if the caller may see it: their own, or a connection's whose audience includes them now.
+    Anything else is `404`, exactly as if it did not exist.
+    """
     return posts.get_post(user.user_id, post_id)
 
 
 @router.patch("/posts/{post_id}", dependencies=[WriteLimit])
 def update_post(post_id: PathId, data: PostUpdate, user: CurrentUser, posts: Posts) -> Post:
+    """Update a post
+
+    The author changes the body or the audience (only the fields present change). A narrower audience
+    takes the post away from those left out at once. `403` for a post the caller sees but did not write.
+    """
     return posts.update_post(user.user_id, post_id, data)
 
 
@@ -50,22 +66,42 @@ def update_post(post_id: PathId, data: PostUpdate, user: CurrentUser, posts: Pos
     dependencies=[WriteLimit],
 )
 def delete_post(post_id: PathId, user: CurrentUser, posts: Posts) -> Response:
+    """Delete a post
+
+    The author deletes a post, with its comments and audience. `403` for a post the caller sees but did
+    not write.
+    """
     posts.delete_post(user.user_id, post_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/users/{user_id}/posts")
-def user_posts(user_id: PathId, user: CurrentUser, page: NewestFirst, feeds: Feeds) -> NewestFirstPage[Post]:
+def list_user_posts(user_id: PathId, user: CurrentUser, page: NewestFirst, feeds: Feeds) -> NewestFirstPage[Post]:
+    """List a user's posts
+
+    The posts of one user that the caller may see, newest first. Polls like the feed: `newer_than` with
+    the page's `newer_cursor` gives what was posted since.
+    """
     return feeds.user_posts(user.user_id, user_id, page)
 
 
 @router.get("/posts/{post_id}/comments")
 def list_comments(post_id: PathId, user: CurrentUser, page: Pagination, posts: Posts) -> Page[Comment]:
+    """List a post's comments
+
+    The comments on a post the caller may see, oldest first. Comments by a user who blocked the caller, or
+    whom the caller blocked, are left out.
+    """
     return posts.list_comments(user.user_id, post_id, page)
 
 
 @router.post("/posts/{post_id}/comments", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit])
 def add_comment(post_id: PathId, data: CommentCreate, user: CurrentUser, posts: Posts, response: Response) -> Comment:
+    """Comment on a post
+
+    Adds a comment to a post the caller may see (the same small HTML subset as posts).
+    `Location` is the new comment's path.
+    """
     comment = posts.add_comment(user.user_id, post_id, data)
     locate(response, f"/comments/{comment.id}")
     return comment
@@ -77,26 +113,43 @@ def add_comment(post_id: PathId, data: CommentCreate, user: CurrentUser, posts: 
     dependencies=[WriteLimit],
 )
 def delete_comment(comment_id: PathId, user: CurrentUser, posts: Posts) -> Response:
+    """Delete a comment
+
+    The comment's author, or the author of the post it is on, deletes it. `403` for a comment the caller
+    sees but may not delete.
+    """
     posts.delete_comment(user.user_id, comment_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/feed")
-def feed(
+def list_feed(
     user: CurrentUser,
     page: NewestFirst,
     feeds: Feeds,
     tag_id: Annotated[int | None, query_id("Only posts by members of this tag")] = None,
 ) -> NewestFirstPage[Post]:
+    """Read the home feed
+
+    The caller's own posts and every post of their connections' that they may see, newest first
+    (`created_at`, then `id`). With `tag_id`, only posts by members of that tag of the caller's. Poll with
+    `newer_than` and the page's `newer_cursor` for what was posted since, without a gap.
+    """
     return feeds.feed(user.user_id, page, tag_id)
 
 
 @router.get("/digest")
-def digest(
+def get_digest(
     user: CurrentUser,
     feeds: Feeds,
     since: Annotated[datetime | None, Query(description="Start of the window (default: 24 h ago; ≤ 7 days)")] = None,
 ) -> Digest:
+    """Read the digest
+
+    What the caller's connections posted since `since` (default: 24 hours ago, at most 7 days back), by
+    author, most active first: each with their post count and up to 3 latest posts, at most 50 authors.
+    The caller's own posts are left out.
+    """
     return feeds.digest(user.user_id, since)
 
 
@@ -113,6 +166,10 @@ _PROBLEM: dict[str, object] = {"content": {"application/problem+json": {}}}
     },
 )
 def get_media(media_id: PathId, user: CurrentUser, access: MediaAccess) -> Media:
-    """The media, with a time-limited download URL once uploaded: for its owner, a viewer of a post that
-    carries it, or (an avatar) anyone who can see its user."""
+    """Get a media
+
+    The media, with a time-limited download URL once uploaded; a media found uploaded becomes `ready`.
+    Visible to its owner, to whoever may see a post that carries it and, for an avatar, to whoever may see
+    its user; `404` for anyone else.
+    """
     return access.get_media(user.user_id, media_id)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from hearth_identity import UserSummary
+from hearth_platform.examples import example, examples
 from hearth_platform.ids import Id
 from hearth_storage import Media
 
@@ -44,13 +45,18 @@ CommentBody = Annotated[
 
 
 class ConnectionsAudience(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)  # one instance serves every page
+    """Every connection of the author's."""
+
+    # one instance serves every page
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=examples({"type": "connections"}))
 
     type: Literal["connections"]
 
 
 class TagsAudience(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """The author's connections in any of these tags of the author's (only the author sees the tag ids)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples({"type": "tags", "tag_ids": [3, 4]}))
 
     type: Literal["tags"]
     tag_ids: list[Id] = Field(min_length=1, max_length=20)
@@ -64,7 +70,7 @@ class TagsAudience(BaseModel):
 class LimitedAudience(BaseModel):
     """What a viewer other than the author sees of a tags audience: never the author's tag ids."""
 
-    model_config = ConfigDict(frozen=True)  # one instance serves every page
+    model_config = ConfigDict(frozen=True, json_schema_extra=examples({"type": "limited"}))  # one serves every page
 
     type: Literal["limited"]
 
@@ -74,7 +80,19 @@ AudienceOut = ConnectionsAudience | TagsAudience | LimitedAudience
 
 
 class PostCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Body of ``POST /posts``: up to 4 of the caller's uploaded media may come along."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples(
+            {"body": "Hello, Hearth", "audience": {"type": "connections"}},
+            {
+                "body": "Sunday lunch at ours? <b>Bring bread.</b>",
+                "audience": {"type": "tags", "tag_ids": [3]},
+                "media_ids": [31],
+            },
+        ),
+    )
 
     body: PostBody
     audience: AudienceIn
@@ -89,13 +107,38 @@ class PostCreate(BaseModel):
 
 
 class PostUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Body of ``PATCH /posts/{id}``: only the fields present change."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples(
+            {"body": "Sunday lunch at ours, 1 pm? <b>Bring bread.</b>"},
+            {"audience": {"type": "connections"}},
+        ),
+    )
 
     body: PostBody | None = None
     audience: AudienceIn | None = None
 
 
 class Post(BaseModel):
+    """A post as the caller sees it: the author alone sees a tags audience's tag ids."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "id": 42,
+                "author": example(UserSummary),
+                "body": "Sunday lunch at ours? <b>Bring bread.</b>",
+                "audience": {"type": "limited"},
+                "media": [example(Media)],
+                "comment_count": 1,
+                "created_at": "2026-11-30T13:40:05.772310Z",
+                "updated_at": "2026-11-30T13:40:05.772310Z",
+            }
+        )
+    )
+
     id: int
     author: UserSummary
     body: str
@@ -107,12 +150,28 @@ class Post(BaseModel):
 
 
 class CommentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Body of ``POST /posts/{id}/comments``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples({"body": "Count me in!"}))
 
     body: CommentBody
 
 
 class Comment(BaseModel):
+    """A comment on a post: whoever sees the post sees its comments."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "id": 88,
+                "post_id": 42,
+                "author": example(UserSummary, 1),
+                "body": "Count me in!",
+                "created_at": "2026-11-30T13:52:41.019884Z",
+            }
+        )
+    )
+
     id: int
     post_id: int
     author: UserSummary
@@ -121,12 +180,31 @@ class Comment(BaseModel):
 
 
 class DigestAuthor(BaseModel):
+    """One author's posts in the digest's window: how many, and the latest."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples({"author": example(UserSummary), "post_count": 1, "latest_posts": [example(Post)]})
+    )
+
     author: UserSummary
     post_count: int
     latest_posts: list[Post]
 
 
 class Digest(BaseModel):
+    """What the caller's connections posted in a window, by author."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "since": "2026-11-29T14:00:00Z",
+                "until": "2026-11-30T14:00:00Z",
+                "post_count": 1,
+                "authors": [example(DigestAuthor)],
+            }
+        )
+    )
+
     since: datetime
     until: datetime
     post_count: int

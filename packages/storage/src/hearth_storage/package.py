@@ -29,4 +29,9 @@ package = Package(
     routers=(router,),
     root_routers=(files_router,),  # the local backend's signed PUT/GET /files/{key} (404 under S3)
     health_checks=_health_checks,
+    tags={
+        "media": "Images and videos: announce an upload, send the bytes to the signed URL it gives, then read "
+        "the media for a time-limited download URL. A media is seen by whoever sees a post or avatar that "
+        "carries it."
+    },
 )

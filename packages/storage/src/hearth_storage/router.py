@@ -30,7 +30,12 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 @router.post("/media", status_code=status.HTTP_201_CREATED, dependencies=[WriteLimit], responses=_PROBLEMS)
 def create_media(data: MediaUploadRequest, user: CurrentUser, media: Service, response: Response) -> MediaUpload:
-    """Announce an upload: a pending media record and a signed URL to PUT the bytes to (once)."""
+    """Start a media upload
+
+    Announces a file: answers a `pending` media and where to send its bytes (`upload`: a signed URL that
+    needs no token, the method and the exact headers, before `expires_at`). Then read `GET /media/{id}`
+    until `status` is `ready`. Counts against the caller's storage quota (`413 quota_exceeded`).
+    """
     upload = media.create_upload(user.user_id, data.content_type, data.size_bytes)
     locate(response, f"/media/{upload.media.id}")
     return upload

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from hearth_platform.examples import example, examples
 from hearth_platform.ids import WHOLE
 from hearth_platform.text import any_case
 
@@ -28,6 +29,28 @@ _CONTENT_TYPE_SCHEMA = {
 class Media(BaseModel):
     """``{id, content_type, size_bytes, status, url, url_expires_at}``; ``url`` is null while pending."""
 
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "id": 31,
+                "content_type": "image/jpeg",
+                "size_bytes": 482133,
+                "status": "ready",
+                "url": "https://hearth.example.com/files/u7/Zx3vB8nQ1mK5tR7wY2cL9dF4gH6jS0aP"
+                "?expires=1796131860&signature=9a7c5e3b1d0f2e4c6a8b0d2f4e6c8a0b2d4f6e8c0a2b4d6f8e0c2a4b6d8f0e2c",
+                "url_expires_at": "2026-11-30T14:31:00Z",
+            },
+            {
+                "id": 32,
+                "content_type": "video/mp4",
+                "size_bytes": 10485760,
+                "status": "pending",
+                "url": None,
+                "url_expires_at": None,
+            },
+        )
+    )
+
     id: int
     content_type: str
     size_bytes: int
@@ -37,7 +60,11 @@ class Media(BaseModel):
 
 
 class MediaUploadRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Body of ``POST /media``: what is about to be uploaded."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=examples({"content_type": "image/jpeg", "size_bytes": 482133})
+    )
 
     content_type: Annotated[ContentType, WithJsonSchema(_CONTENT_TYPE_SCHEMA)]
     # at most the configured limit: the served schema states it (hearth_api.openapi), the service checks it
@@ -54,6 +81,18 @@ class MediaUploadRequest(BaseModel):
 class UploadInstructions(BaseModel):
     """Send the bytes with ``method`` to ``url`` with exactly these ``headers``, before ``expires_at``."""
 
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "url": "https://hearth.example.com/files/u7/Zx3vB8nQ1mK5tR7wY2cL9dF4gH6jS0aP"
+                "?expires=1796128260&signature=1b3d5f7a9c0e2d4f6b8a0c2e4d6f8a0b1c3e5d7f9a0b2c4e6d8f0a1c3e5b7d9f",
+                "method": "PUT",
+                "headers": {"Content-Type": "image/jpeg"},
+                "expires_at": "2026-11-30T13:31:00Z",
+            }
+        )
+    )
+
     url: str
     method: Literal["PUT"] = "PUT"
     headers: dict[str, str]
@@ -61,5 +100,16 @@ class UploadInstructions(BaseModel):
 
 
 class MediaUpload(BaseModel):
+    """Answer to ``POST /media``: the pending media and how to upload its bytes."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "media": {**example(Media), "status": "pending", "url": None, "url_expires_at": None},
+                "upload": example(UploadInstructions),
+            }
+        )
+    )
+
     media: Media
     upload: UploadInstructions
