@@ -27,14 +27,19 @@ import asyncio
 import contextvars
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
-from fastapi.routing import APIRoute
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, _effective_route_context_var, serialize_response
+from fastapi.utils import is_body_allowed_for_status_code
 from starlette.routing import Match
 
+from .solver import plan
 from .uow import finish_request, needs_io
 
 T = TypeVar("T")
@@ -189,6 +194,69 @@ class OffloadedRoute(APIRoute):
         if not (inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint)):
             endpoint = _offloaded(endpoint)
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        general = super().get_route_handler()
+        # FastAPI builds a handler per inclusion, for the route as that inclusion sees it (its prefix, its
+        # router's dependencies): the route's own fields, or those of that inclusion's context
+        context = _effective_route_context_var.get()
+        route: Any = context if context is not None and context.original_route is self else self
+        return _planned_handler(route, general) or general
+
+
+def _planned_handler(
+    route: Any, general: Callable[[Request], Coroutine[Any, Any, Response]]
+) -> Callable[[Request], Coroutine[Any, Any, Response]] | None:
+    """FastAPI's request handler, for a route whose dependencies a :class:`~hearth_platform.solver.Plan`
+    solves (``hearth_platform.solver``); ``None`` for any other route."""
+    response_class = route.response_class
+    if (
+        route.body_field is not None
+        or route.stream_item_field is not None
+        or route.is_json_stream
+        or not isinstance(response_class, DefaultPlaceholder)
+        or response_class.value is not JSONResponse
+        or not inspect.iscoroutinefunction(route.dependant.call)
+    ):
+        return None
+    solver = plan(route.dependant)
+    if solver is None:
+        return None
+    endpoint = route.dependant.call
+    field = route.response_field
+    status_code = route.status_code
+    overrides = route.dependency_overrides_provider
+    options = {
+        "include": route.response_model_include,
+        "exclude": route.response_model_exclude,
+        "by_alias": route.response_model_by_alias,
+        "exclude_unset": route.response_model_exclude_unset,
+        "exclude_defaults": route.response_model_exclude_defaults,
+        "exclude_none": route.response_model_exclude_none,
+    }
+
+    async def handle(request: Request) -> Response:
+        if overrides is not None and getattr(overrides, "dependency_overrides", None):
+            return await general(request)
+        values, errors = await solver.solve(request)
+        if errors:
+            raise RequestValidationError(errors)
+        raw = await endpoint(**values)
+        if isinstance(raw, Response):
+            return raw
+        content = await serialize_response(
+            field=field, response_content=raw, is_coroutine=True, dump_json=field is not None, **options
+        )
+        status = status_code or 200
+        if field is not None:
+            response: Response = Response(content, status_code=status, media_type="application/json")
+        else:
+            response = JSONResponse(content, status_code=status)
+        if not is_body_allowed_for_status_code(status):
+            response.body = b""
+        return response
+
+    return handle
 
 
 class Router(APIRouter):
