@@ -1,0 +1,119 @@
+"""Dependencies solved from a plan (``hearth_platform.solver``): what FastAPI's own solver would give."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+import pytest
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.testclient import TestClient
+
+from hearth_platform.solver import plan
+
+
+class Calls:
+    def __init__(self) -> None:
+        self.shared = 0
+
+
+CALLS = Calls()
+
+
+async def shared(request: Request) -> str:  # used by two dependencies and the handler: solved once
+    CALLS.shared += 1
+    return request.url.path
+
+
+async def bounded(
+    path: Annotated[str, Depends(shared)],
+    size: Annotated[int, Query(ge=1, le=10)] = 5,
+) -> dict[str, Any]:
+    return {"path": path, "size": size}
+
+
+async def labelled(path: Annotated[str, Depends(shared)], label: str | None = None) -> str:
+    return f"{label}@{path}"
+
+
+def blocking() -> str:  # a plain dependency: FastAPI's own solver for its routes
+    return "sync"
+
+
+@pytest.fixture(scope="module")
+def served(make_app: Callable[..., FastAPI]) -> Iterator[tuple[TestClient, FastAPI, Calls]]:
+    app = make_app()
+    calls = CALLS
+
+    @app.get("/planned/{item}")
+    def planned(
+        item: int,
+        page: Annotated[dict[str, Any], Depends(bounded)],
+        label: Annotated[str, Depends(labelled)],
+        path: Annotated[str, Depends(shared)],
+        flag: bool = False,
+    ) -> dict[str, Any]:
+        return {"item": item, "page": page, "label": label, "path": path, "flag": flag}
+
+    @app.get("/general")
+    def general(value: Annotated[str, Depends(blocking)]) -> dict[str, str]:
+        return {"value": value}
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, app, calls
+
+
+def test_a_planned_route_gets_every_value_and_solves_a_shared_dependency_once(
+    served: tuple[TestClient, FastAPI, Calls],
+) -> None:
+    client, _, calls = served
+    before = calls.shared
+    r = client.get("/planned/7?size=3&label=x&flag=true")
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "item": 7,
+        "page": {"path": "/planned/7", "size": 3},
+        "label": "x@/planned/7",
+        "path": "/planned/7",
+        "flag": True,
+    }
+    assert calls.shared == before + 1
+
+
+@pytest.mark.parametrize("query", ["size=0", "size=11&flag=maybe", "size=abc", "flag=maybe"])
+def test_invalid_input_is_the_same_422_as_fastapis_own_solver_gives(
+    served: tuple[TestClient, FastAPI, Calls], query: str
+) -> None:
+    client, app, _ = served
+    planned = client.get(f"/planned/x?{query}")
+    app.dependency_overrides[object] = object  # any override: the app's routes go back to FastAPI's solver
+    try:
+        general = client.get(f"/planned/x?{query}")
+    finally:
+        app.dependency_overrides.clear()
+    assert planned.status_code == general.status_code == 422
+    assert planned.json()["errors"] == general.json()["errors"]
+    assert planned.json()["detail"] == general.json()["detail"]
+
+
+def test_dependency_overrides_still_apply(served: tuple[TestClient, FastAPI, Calls]) -> None:
+    client, app, _ = served
+    app.dependency_overrides[shared] = lambda: "overridden"
+    try:
+        r = client.get("/planned/1")
+    finally:
+        app.dependency_overrides.clear()
+    assert r.json()["path"] == "overridden"
+    assert client.get("/planned/1").json()["path"] == "/planned/1"
+
+
+def test_a_route_with_a_plain_dependency_is_solved_by_fastapi(served: tuple[TestClient, FastAPI, Calls]) -> None:
+    client, _, _ = served
+    assert client.get("/general").json() == {"value": "sync"}
+
+
+def test_which_routes_get_a_plan(served: tuple[TestClient, FastAPI, Calls]) -> None:
+    _, app, _ = served
+    routes = {getattr(r, "path", None): r for r in app.routes}
+    assert plan(routes["/planned/{item}"].dependant) is not None  # type: ignore[attr-defined]
+    assert plan(routes["/general"].dependant) is None  # type: ignore[attr-defined]
