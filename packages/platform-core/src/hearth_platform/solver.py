@@ -18,12 +18,70 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+from fastapi._compat import field_annotation_is_sequence, get_missing_field_error
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import request_params_to_args
+from fastapi.dependencies.utils import (
+    _get_param_aliases,
+    _get_param_model,
+    _is_json_field,
+    request_params_to_args,
+)
+
+
+class _Scalar:
+    """A path or query parameter of one plain value, read as ``request_params_to_args`` reads it (what it
+    does per field, without finding out each time which of its cases the field is)."""
+
+    __slots__ = ("alias", "default", "field", "loc", "name", "required", "validate_default")
+
+    def __init__(self, field: Any, alias: str) -> None:
+        info = field.field_info
+        self.field = field
+        self.name = field.name
+        self.alias = alias
+        self.loc = (info.in_.value, alias)
+        self.required = info.is_required()
+        self.default = field.default
+        self.validate_default = bool(info.validate_default)
+
+    def read(self, received: Any, values: dict[str, Any], errors: list[Any]) -> None:
+        raw = received.get(self.alias)
+        if raw is None:
+            if self.required:
+                errors.append(get_missing_field_error(loc=self.loc))
+                return
+            if not self.validate_default:
+                values[self.name] = deepcopy(self.default)
+                return
+            raw = deepcopy(self.default)
+        value, wrong = self.field.validate(raw, values, loc=self.loc)
+        if wrong:
+            errors.extend(wrong)
+        else:
+            values[self.name] = value
+
+
+def _scalars(fields: Sequence[Any]) -> tuple[_Scalar, ...] | None:
+    """The fields as :class:`_Scalar` readers, or ``None`` when any needs FastAPI's general reading (a
+    model of parameters, a list, JSON, alias choices)."""
+    out = []
+    for field in fields:
+        aliases = _get_param_aliases(field)
+        if (
+            len(aliases) != 1
+            or aliases[0][0] != aliases[0][1]
+            or _get_param_model(field) is not None
+            or _is_json_field(field)
+            or field_annotation_is_sequence(field.field_info.annotation)
+        ):
+            return None
+        out.append(_Scalar(field, aliases[0][1]))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +94,9 @@ class _Step:
     query: Sequence[Any]
     header: Sequence[Any]
     cookie: Sequence[Any]
+    # path and query parameters as plain readers (None: read by request_params_to_args)
+    path_scalars: tuple[_Scalar, ...] | None
+    query_scalars: tuple[_Scalar, ...] | None
 
 
 class Plan:
@@ -77,13 +138,17 @@ def _inputs(
             ok = False
         values[name] = results[index]
     errors: list[Any] = []
-    for fields, source in (
-        (step.path, "path"),
-        (step.query, "query"),
-        (step.header, "header"),
-        (step.cookie, "cookie"),
+    for fields, scalars, source in (
+        (step.path, step.path_scalars, "path"),
+        (step.query, step.query_scalars, "query"),
+        (step.header, None, "header"),
+        (step.cookie, None, "cookie"),
     ):
-        if fields:
+        if scalars:
+            received = _source(request, source)
+            for scalar in scalars:
+                scalar.read(received, values, errors)
+        elif fields:
             found, wrong = request_params_to_args(fields, _source(request, source))
             values.update(found)
             errors.extend(wrong)
@@ -136,6 +201,8 @@ def plan(dependant: Dependant) -> Plan | None:
             query=tuple(node.query_params),
             header=tuple(node.header_params),
             cookie=tuple(node.cookie_params),
+            path_scalars=_scalars(node.path_params),
+            query_scalars=_scalars(node.query_params),
         )
 
     endpoint = add(dependant)
