@@ -51,3 +51,7 @@ def test_each_created_object_is_where_location_says(client: TestClient, api: Api
     r = client.post(f"{API}/media", json={"content_type": "image/png", "size_bytes": 10}, headers=me.headers)
     media = _created(r, f"/media/{r.json()['media']['id']}")
     assert client.get(r.headers["location"], headers=me.headers).json()["id"] == media["media"]["id"]
+
+    r = client.post(f"{API}/invites", json={}, headers=me.headers)
+    _created(r, f"/invites/{r.json()['id']}")
+    assert client.delete(r.headers["location"], headers=me.headers).status_code == 204

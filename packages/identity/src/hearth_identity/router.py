@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, status
+from fastapi import Depends, Request, status
 
 from hearth_platform.ratelimit import limit_per_address
 from hearth_platform.routing import Router
@@ -34,22 +34,24 @@ def _problems(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     status_code=status.HTTP_201_CREATED,
     dependencies=[limit_per_address("register")],
     tags=["auth"],
-    responses=_problems((409, "`username_taken` or `email_taken`"), (422, "Invalid field"), (429, "Rate limited")),
+    responses=_problems(
+        (403, "`invite_required`"), (409, "`username_taken` or `email_taken`"), (422, "Invalid field"), (429, "")
+    ),
 )
-def register(body: RegisterRequest, accounts: Accounts) -> AuthSession:
-    """Create an account and log in."""
-    return accounts.register(body)
+def register(body: RegisterRequest, accounts: Accounts, request: Request) -> AuthSession:
+    """Create an account and log in (a verification mail goes to the address)."""
+    return accounts.register(body, request.headers.get("user-agent"))
 
 
 @router.post(
     "/auth/login",
     dependencies=[limit_per_address("login")],
     tags=["auth"],
-    responses=_problems((401, "`invalid_credentials`"), (429, "Rate limited")),
+    responses=_problems((401, "`invalid_credentials`"), (403, "The account is suspended"), (429, "Rate limited")),
 )
-def login(body: LoginRequest, accounts: Accounts) -> AuthSession:
+def login(body: LoginRequest, accounts: Accounts, request: Request) -> AuthSession:
     """Exchange a username and password for a bearer token."""
-    return accounts.login(body)
+    return accounts.login(body, request.headers.get("user-agent"))
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"], responses=_problems((401, "")))

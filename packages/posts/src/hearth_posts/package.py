@@ -7,13 +7,15 @@ from hearth_platform.container import Container
 from hearth_platform.settings import Settings
 
 from .events import subscribe
+from .jobs import JOBS
+from .lifecycle import AccountPosts
 from .router import media_router, router
 from .service import FeedService, PostMediaAccess, PostsService, TimelineService
 
 
 def _register(container: Container, settings: Settings) -> None:
-    for service in (PostsService, FeedService, PostMediaAccess, TimelineService):
+    for service in (PostsService, FeedService, PostMediaAccess, TimelineService, AccountPosts):
         container.register(service)
 
 
-package = Package(name="posts", register=_register, subscribe=subscribe, routers=(router, media_router))
+package = Package(name="posts", register=_register, subscribe=subscribe, routers=(router, media_router), jobs=JOBS)
