@@ -24,6 +24,12 @@ def _target_metadata() -> Any:
     return metadata
 
 
+def _ours(name: str | None, type_: str, parent_names: Any) -> bool:
+    """The job engine's tables (``procrastinate_*``, created by ``0008`` from its own SQL) have no
+    models: ``alembic check`` compares everything else."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def _url() -> str:
     url = config.attributes.get("database_url") or os.environ.get("HEARTH_DATABASE_URL")
     if not url:
@@ -32,7 +38,9 @@ def _url() -> str:
 
 
 def run_offline() -> None:
-    context.configure(url=_url(), target_metadata=_target_metadata(), literal_binds=True, compare_type=True)
+    context.configure(
+        url=_url(), target_metadata=_target_metadata(), literal_binds=True, compare_type=True, include_name=_ours
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -40,13 +48,15 @@ def run_offline() -> None:
 def run_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=_target_metadata(), compare_type=True)
+        context.configure(
+            connection=connection, target_metadata=_target_metadata(), compare_type=True, include_name=_ours
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=_target_metadata(), compare_type=True)
+        context.configure(connection=conn, target_metadata=_target_metadata(), compare_type=True, include_name=_ours)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -274,6 +274,40 @@ def _media(where: str) -> Callable[[World], Target]:
 
 PARTY = ("party",)
 
+
+def _session(w: World) -> Target:
+    """A second session of the owner's (its own login), found through its own ``current`` flag."""
+    login = w.api.call(
+        "POST", "/auth/login", None, 200, json={"username": w.owner.username, "password": w.owner.password}
+    )
+    headers = {"Authorization": f"Bearer {login['access_token']}"}
+    session_id = next(s["id"] for s in w.api.call("GET", "/auth/sessions", headers, 200)["items"] if s["current"])
+
+    def intact() -> None:
+        w.api.call("GET", "/users/me", headers, 200)
+
+    return Target("DELETE", f"/auth/sessions/{session_id}", intact=intact)
+
+
+_EXPORTS: dict[int, int] = {}  # owner id -> their export (one at a time: a second is 409 while it is pending)
+
+
+def _export(w: World) -> Target:
+    if w.owner.id not in _EXPORTS:
+        _EXPORTS[w.owner.id] = w.api.call("POST", "/users/me/exports", w.owner, 202)["id"]
+    return Target("GET", f"/users/me/exports/{_EXPORTS[w.owner.id]}")
+
+
+def _invite(w: World) -> Target:
+    invite_id = w.api.call("POST", "/invites", w.owner, 201, json={"connect": True})["id"]
+
+    def intact() -> None:
+        listed = w.api.call("GET", "/invites", w.owner, 200, params={"limit": 100})["items"]
+        assert invite_id in [i["id"] for i in listed]
+
+    return Target("DELETE", f"/invites/{invite_id}", intact=intact)
+
+
 CASES = [
     # posts
     Case("GET post (connections)", _get("/posts/{}", _conn_post), _expect(SEE_CONN)),
@@ -338,6 +372,10 @@ CASES = [
     Case("GET media (on no post)", _media("none"), _expect({"owner": 200})),
     Case("GET media (connections post)", _media("conn"), _expect(SEE_CONN)),
     Case("GET media (tags post)", _media("tags"), _expect(SEE_TAGS)),
+    # the account lifecycle: a user's sessions, exports and invites are theirs alone
+    Case("DELETE session", _session, _expect({"owner": 204})),
+    Case("GET export", _export, _expect({"owner": 200})),
+    Case("DELETE invite", _invite, _expect({"owner": 204})),
 ]
 
 

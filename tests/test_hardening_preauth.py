@@ -146,4 +146,7 @@ def test_only_register_and_login_take_a_body_without_a_token(app: FastAPI) -> No
     routes = OpenRoutes(app)
     assert routes.match("POST", f"{API}/auth/login") and routes.match("POST", f"{API}/auth/register")
     assert not routes.match("PATCH", f"{API}/users/me") and not routes.match("POST", f"{API}/posts")
-    assert len(routes.routes) == 2
+    # and those of a forgotten password and a mailed link (API.md, "Account lifecycle")
+    for path in ("/auth/password-reset", "/auth/password-reset/confirm", "/auth/verify-email"):
+        assert routes.match("POST", f"{API}{path}"), path
+    assert len(routes.routes) == 5

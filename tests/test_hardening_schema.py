@@ -168,7 +168,7 @@ def test_the_schema_says_what_an_email_is(served: dict[str, Any]) -> None:
     ("method", "path", "allow"),
     [
         ("PUT", "/posts/{post}", "DELETE, GET, PATCH"),
-        ("OPTIONS", "/users/me", "GET, PATCH"),
+        ("OPTIONS", "/users/me", "DELETE, GET, PATCH"),
         ("TRACE", "/tags/{tag}/members/1", "DELETE, PUT"),
         ("DELETE", "/connections/requests", "GET, POST"),  # not /connections/{user_id} with user_id="requests"
         ("PUT", "/blocks", "GET, POST"),

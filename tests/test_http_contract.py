@@ -15,7 +15,14 @@ from pydantic import SecretStr
 from hearth_api import create_app
 from hearth_platform.settings import Settings
 
-PUBLIC = {("POST", "/api/v1/auth/register"), ("POST", "/api/v1/auth/login")}
+PUBLIC = {
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    # a forgotten password and a mailed link need no token (API.md, "Account lifecycle")
+    ("POST", "/api/v1/auth/password-reset"),
+    ("POST", "/api/v1/auth/password-reset/confirm"),
+    ("POST", "/api/v1/auth/verify-email"),
+}
 
 
 def _routes() -> list[tuple[str, str]]:

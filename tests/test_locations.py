@@ -54,6 +54,10 @@ def test_each_created_object_is_where_location_says(client: TestClient, api: Api
     media = _created(r, f"/media/{r.json()['media']['id']}")
     assert client.get(r.headers["location"], headers=me.headers).json()["id"] == media["media"]["id"]
 
+    r = client.post(f"{API}/invites", json={}, headers=me.headers)
+    _created(r, f"/invites/{r.json()['id']}")
+    assert client.delete(r.headers["location"], headers=me.headers).status_code == 204
+
 
 def test_register_locates_the_new_user(client: TestClient) -> None:
     name = f"loc{uuid.uuid4().hex[:10]}"

@@ -84,12 +84,13 @@ def test_help_loads_no_part_of_the_app() -> None:
     probe = (
         "import sys\n"
         "from hearth_api.cli import main\n"
-        "for argv in (['--help'], ['serve', '--help'], ['seed', '--help']):\n"
+        "for argv in (['--help'], ['serve', '--help'], ['seed', '--help'], ['worker', '--help'],\n"
+        "             ['admin', '--help'], ['admin', 'create-invite', '--help']):\n"
         "    try:\n"
         "        main(argv)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "modules = ('fastapi', 'sqlalchemy', 'pydantic', 'pydantic_settings', 'uvicorn')\n"
+        "modules = ('fastapi', 'sqlalchemy', 'pydantic', 'pydantic_settings', 'uvicorn', 'procrastinate')\n"
         "heavy = sorted(m for m in modules if m in sys.modules)\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )

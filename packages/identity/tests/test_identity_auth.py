@@ -63,8 +63,10 @@ def test_register_answers_me_and_a_working_token(client: TestClient) -> None:
         "bio",
         "connection_status",
         "email",
+        "email_verified",
         "created_at",
     }
+    assert user["email_verified"] is False  # until the mailed link is followed
     assert user["username"] == username.lower()
     assert user["email"] == f"{username.lower()}@example.com"
     assert user["display_name"] == "Ada Lovelace"

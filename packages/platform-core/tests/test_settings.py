@@ -35,6 +35,7 @@ def test_defaults_are_for_a_laptop() -> None:
         "write": "60/minute",
         "default": "600/minute",
         "login_failures": "10/15minutes",
+        "password_reset": "5/hour",
     }
     assert s.allowed_hosts == [] and s.trusted_proxies == []
     assert s.media_dir == Path(".hearth") / "media"

@@ -1,8 +1,10 @@
-"""The ``hearth`` command: serve, migrate, seed, openapi."""
+"""The ``hearth`` command: serve, worker, migrate, seed, openapi, admin."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import ipaddress
 import json
 import os
@@ -97,6 +99,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if embedded is not None or args.migrate:
             migrate.upgrade(url)
         os.environ["HEARTH_DATABASE_URL"] = url  # workers use the server started here
+        if args.no_worker:  # jobs are left to `hearth worker` processes
+            os.environ["HEARTH_JOBS_IN_PROCESS"] = "false"
         if args.workers > 1 and not settings.redis_url:
             os.environ["HEARTH_PROCESS_CACHE"] = "false"  # no cache shared across workers without Redis
         if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -132,6 +136,61 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run jobs until SIGINT or SIGTERM: the app's lifespan (database, container, job engine) with its
+    in-process worker, and no HTTP."""
+    from . import migrate
+    from .app import create_app
+
+    settings = _settings()
+    url, embedded = _database_url(settings)
+    try:
+        if embedded is not None or args.migrate:
+            migrate.upgrade(url)
+        overrides: dict[str, object] = {"database_url": url, "jobs_in_process": True}
+        if args.concurrency:
+            overrides["jobs_concurrency"] = args.concurrency
+        if args.queue:
+            overrides["jobs_queues"] = args.queue
+        app = create_app(settings.model_copy(update=overrides), configure_logs=False)
+        asyncio.run(_work(app))
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as serve: stopping the database is not cut short
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+async def _work(app: object) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with app.router.lifespan_context(app):  # type: ignore[attr-defined]
+        print("hearth worker: running jobs (Ctrl-C to stop)", file=sys.stderr)
+        await stop.wait()
+    with contextlib.suppress(Exception):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    """Operators' commands, on the app's own services (one unit of work each, committed at its end)."""
+    from . import admin
+
+    settings = _settings()
+    url, embedded = _database_url(settings)
+    try:
+        if embedded is not None:
+            from . import migrate
+
+            migrate.upgrade(url)
+        return admin.run(settings.model_copy(update={"database_url": url, "jobs_in_process": False}), args)
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -224,7 +283,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="trust X-Forwarded-For/-Proto from a proxy on this host (loopback); HEARTH_TRUSTED_PROXIES names others",
     )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="run no job worker in the server's processes (jobs are then left to `hearth worker`)",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    work = sub.add_parser(
+        "worker", help="run jobs (mail, erasure, exports, purges) until stopped", formatter_class=defaults
+    )
+    work.add_argument("--concurrency", type=int, default=0, help="jobs run at once (default HEARTH_JOBS_CONCURRENCY)")
+    work.add_argument(
+        "--queue", action="append", default=[], help="take jobs from this queue only (repeatable; default: all)"
+    )
+    work.add_argument("--migrate", action="store_true", help="also migrate an external database first")
+    work.set_defaults(func=cmd_worker)
+
+    from .admin import add_parser as add_admin_parser  # the standard library only, as this module
+
+    add_admin_parser(sub, cmd_admin, defaults)
 
     mig = sub.add_parser("migrate", help="apply migrations (default: upgrade to head)", formatter_class=defaults)
     mig.add_argument("revision", nargs="?", default="head")

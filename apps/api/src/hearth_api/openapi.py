@@ -71,9 +71,35 @@ _BASE_CODES: dict[int, tuple[str, ...]] = {
 # (method, path) -> {status: (description, codes)}: the statuses the contract names for an operation
 # beyond what its shape implies (401 for a token, 404 for a path id, 413/422 for input, 429, 503).
 _CONTRACT: dict[tuple[str, str], dict[int, tuple[str, tuple[str, ...]]]] = {
-    ("post", "/api/v1/auth/register"): {409: ("`username_taken` or `email_taken`", ("username_taken", "email_taken"))},
+    ("post", "/api/v1/auth/register"): {
+        403: ("`invite_required`: the registration mode needs a valid invite code, or is closed", ("invite_required",)),
+        409: ("`username_taken` or `email_taken`", ("username_taken", "email_taken")),
+    },
     ("post", "/api/v1/auth/login"): {
-        401: ("`invalid_credentials` (one answer for an unknown user and a wrong password)", ("invalid_credentials",))
+        401: ("`invalid_credentials` (one answer for an unknown user and a wrong password)", ("invalid_credentials",)),
+        403: ("The right password for a suspended account (`forbidden`)", ()),
+    },
+    # -- the account lifecycle --
+    ("post", "/api/v1/users/me/password"): {
+        401: ("`invalid_credentials` (the current password), or a missing or dead token", ("invalid_credentials",))
+    },
+    ("delete", "/api/v1/auth/sessions/{session_id}"): {404: ("Not one of the caller's live sessions", ())},
+    ("post", "/api/v1/auth/password-reset/confirm"): {
+        422: ("`invalid_token` (unknown, used or expired), or an invalid body", ("invalid_token",))
+    },
+    ("post", "/api/v1/auth/verify-email"): {
+        422: ("`invalid_token` (unknown, used or expired), or an invalid body", ("invalid_token",))
+    },
+    ("post", "/api/v1/users/me/verification-email"): {409: ("`already_verified`", ("already_verified",))},
+    ("delete", "/api/v1/users/me"): {
+        401: ("`invalid_credentials` (the password), or a missing or dead token", ("invalid_credentials",))
+    },
+    ("post", "/api/v1/users/me/exports"): {409: ("`export_running`: one is being built", ("export_running",))},
+    ("get", "/api/v1/users/me/exports/{export_id}"): {404: ("Not one of the caller's exports", ())},
+    # -- registration modes and invites --
+    ("delete", "/api/v1/invites/{invite_id}"): {
+        404: ("Not one of the caller's invites", ()),
+        409: ("`invite_used`: a used invite cannot be withdrawn", ("invite_used",)),
     },
     ("patch", "/api/v1/users/me"): {404: ("Avatar media that is not the caller's", ())},
     ("post", "/api/v1/connections/requests"): {

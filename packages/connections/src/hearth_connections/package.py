@@ -6,18 +6,21 @@ from hearth_platform.app import Package
 from hearth_platform.container import Container
 from hearth_platform.settings import Settings
 
+from .lifecycle import AccountGraph, subscribe
 from .router import router
 from .service import BlocksService, ConnectionGraph, ProfilesService, RequestsService, TagsService
 
 
 def _register(container: Container, settings: Settings) -> None:
-    for service in (RequestsService, BlocksService, TagsService, ProfilesService, ConnectionGraph):
+    for service in (RequestsService, BlocksService, TagsService, ProfilesService, ConnectionGraph, AccountGraph):
         container.register(service)
 
 
+# subscribe: identity's account events (lifecycle.py: erasure, export, invites that connect)
 package = Package(
     name="connections",
     register=_register,
+    subscribe=subscribe,
     routers=(router,),
     tags={
         "connections": "Mutual connections: one user requests, the other accepts (or rejects); either may "

@@ -6,14 +6,28 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ARRAY, BigInteger, ColumnElement, LargeBinary, any_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    LargeBinary,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hearth_platform.ids import valid_id, valid_ids
 from hearth_platform.statements import CompiledRead
 
-from .models import AuthToken, User
+from .models import ACTIVE, AuthToken, User
 from .text import like_prefix
 
 
@@ -30,9 +44,10 @@ class UserRow:
 
 _USER_ROWS = CompiledRead(
     lambda: select(User.id, User.username, User.display_name, User.avatar_media_id, User.bio).where(
-        User.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+        User.id == any_(bindparam("ids", type_=ARRAY(BigInteger))), User.status == ACTIVE
     )
 )
+"""Users as others see them: a suspended account, or one being erased, is nobody (left out, as unknown)."""
 
 
 class DuplicateUser(Exception):
@@ -73,6 +88,27 @@ class UserRepository:
     def by_username(self, username: str) -> User | None:
         return self.session.scalars(select(User).where(User.username == username)).one_or_none()
 
+    def active_by_email(self, email: str) -> User | None:
+        return self.session.scalars(select(User).where(User.email == email, User.status == ACTIVE)).one_or_none()
+
+    def lock(self, user_id: int) -> User | None:
+        """The user, row-locked until the transaction ends (status changes, password changes)."""
+        if not valid_id(user_id):
+            return None
+        stmt = select(User).where(User.id == user_id).with_for_update()
+        return self.session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
+
+    @staticmethod
+    def active_clause(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+        """The user in column ``user_id`` is active: a per-row probe of the partial index of the (few) others,
+        ``ix_users_inactive`` (usually empty: the probe reads one index page)."""
+        return ~(
+            select(literal(1))
+            .where(User.id == user_id, User.status != ACTIVE)
+            .offset(0)  # a fence: a probe per row read, never a hash of the table
+            .exists()
+        )
+
     def rows(self, user_ids: Collection[int]) -> dict[int, UserRow]:
         ids = valid_ids(user_ids)
         if not ids:
@@ -88,13 +124,14 @@ class UserRepository:
         ids = valid_ids(user_ids)
         if not ids:
             return set()
-        return set(self.session.scalars(select(User.id).where(User.id.in_(ids))))
+        return set(self.session.scalars(select(User.id).where(User.id.in_(ids), User.status == ACTIVE)))
 
     def search(self, prefix: str, *, after: str | None, exclude: Collection[int], limit: int) -> list[UserRow]:
         """Users whose username or display name starts with ``prefix`` (case-insensitive), by username."""
         pattern = like_prefix(prefix)
         stmt = select(User.id, User.username, User.display_name, User.avatar_media_id, User.bio).where(
-            or_(User.username.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\"))
+            or_(User.username.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")),
+            User.status == ACTIVE,
         )
         if after is not None:
             stmt = stmt.where(User.username > after)
@@ -117,11 +154,19 @@ class TokenRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def create(self, user_id: int, token_hash: bytes, ttl_seconds: int) -> tuple[int, datetime]:
+    def create(
+        self, user_id: int, token_hash: bytes, ttl_seconds: int, user_agent: str | None = None
+    ) -> tuple[int, datetime]:
         """Store a token expiring ``ttl_seconds`` from the database's now; returns its id and expiry."""
         stmt = (
             insert(AuthToken)
-            .values(user_id=user_id, token_hash=token_hash, expires_at=func.now() + timedelta(seconds=ttl_seconds))
+            .values(
+                user_id=user_id,
+                token_hash=token_hash,
+                expires_at=func.now() + timedelta(seconds=ttl_seconds),
+                last_used_at=func.now(),
+                user_agent=user_agent,
+            )
             .returning(AuthToken.id, AuthToken.expires_at)
         )
         row = self.session.execute(stmt).one()
@@ -133,6 +178,43 @@ class TokenRepository:
             .where(AuthToken.id == token_id, AuthToken.revoked_at.is_(None))
             .values(revoked_at=func.now())
         )
+
+    def revoke_all(self, user_id: int, *, except_id: int | None = None) -> None:
+        """Revoke every live token of the user (but ``except_id``), at once."""
+        stmt = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        if except_id is not None:
+            stmt = stmt.where(AuthToken.id != except_id)
+        self.session.execute(stmt.values(revoked_at=func.now()))
+
+    def revoke_own(self, user_id: int, token_id: int) -> bool:
+        """Revoke the user's live token ``token_id``; whether there was one (another user's is not)."""
+        if not valid_id(token_id):
+            return False
+        stmt = (
+            update(AuthToken)
+            .where(
+                AuthToken.id == token_id,
+                AuthToken.user_id == user_id,
+                AuthToken.revoked_at.is_(None),
+                AuthToken.expires_at > func.now(),
+            )
+            .values(revoked_at=func.now())
+        )
+        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+    def live_sessions(self, user_id: int) -> list[AuthToken]:
+        """The user's tokens that still authenticate, newest first."""
+        stmt = (
+            select(AuthToken)
+            .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None), AuthToken.expires_at > func.now())
+            .order_by(AuthToken.id.desc())
+        )
+        return list(self.session.scalars(stmt))
+
+    def purge(self) -> int:
+        """Delete the tokens that authenticate no one any more (expired or revoked); how many."""
+        stmt = delete(AuthToken).where(or_(AuthToken.expires_at <= func.now(), AuthToken.revoked_at.is_not(None)))
+        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
     def live(self, token_hash: bytes) -> tuple[int, int] | None:
         """``(token_id, user_id)`` of a token that exists, is not revoked and has not expired: one statement."""

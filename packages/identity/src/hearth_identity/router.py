@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Response, status
+from fastapi import Depends, Request, Response, status
 
 from hearth_platform.ratelimit import limit_per_address
 from hearth_platform.routing import Router, locate
@@ -34,16 +34,19 @@ def _problems(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     status_code=status.HTTP_201_CREATED,
     dependencies=[limit_per_address("register")],
     tags=["auth"],
-    responses=_problems((409, "`username_taken` or `email_taken`"), (422, "Invalid field"), (429, "Rate limited")),
+    responses=_problems(
+        (403, "`invite_required`"), (409, "`username_taken` or `email_taken`"), (422, "Invalid field"), (429, "")
+    ),
 )
-def register(body: RegisterRequest, accounts: Accounts, response: Response) -> AuthSession:
+def register(body: RegisterRequest, accounts: Accounts, request: Request, response: Response) -> AuthSession:
     """Register an account
 
     Creates an account and logs it in: the answer carries the new user and a bearer token for every other
-    route. Usernames are case-insensitive (stored lower-case); `409 username_taken` or
-    `409 email_taken` when either is in use. `Location` is the new user's path.
+    route, and a mail with a link to verify the address goes out. Usernames are case-insensitive (stored
+    lower-case); `409 username_taken` or `409 email_taken` when either is in use; `403 invite_required`
+    when registration is by invitation and no valid invite came with it. `Location` is the new user's path.
     """
-    session = accounts.register(body)
+    session = accounts.register(body, request.headers.get("user-agent"))
     locate(response, f"/users/{session.user.id}")
     return session
 
@@ -52,16 +55,16 @@ def register(body: RegisterRequest, accounts: Accounts, response: Response) -> A
     "/auth/login",
     dependencies=[limit_per_address("login")],
     tags=["auth"],
-    responses=_problems((401, "`invalid_credentials`"), (429, "Rate limited")),
+    responses=_problems((401, "`invalid_credentials`"), (403, "The account is suspended"), (429, "Rate limited")),
 )
-def login(body: LoginRequest, accounts: Accounts) -> AuthSession:
+def login(body: LoginRequest, accounts: Accounts, request: Request) -> AuthSession:
     """Log in
 
     Exchanges a username and password for a bearer token. An unknown user and a wrong password get the
-    same `401 invalid_credentials`; too many failed logins for one account get `429` for a while, even with
-    the right password.
+    same `401 invalid_credentials`; a suspended account gets `403`; too many failed logins for one account
+    get `429` for a while, even with the right password.
     """
-    return accounts.login(body)
+    return accounts.login(body, request.headers.get("user-agent"))
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"], responses=_problems((401, "")))

@@ -78,6 +78,7 @@ class Me(PublicUser):
     )
 
     email: str
+    email_verified: bool
     created_at: datetime
 
 
@@ -187,6 +188,7 @@ class RegisterRequest(BaseModel):
     email: Email
     password: Password
     display_name: DisplayName
+    invite_code: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class LoginRequest(BaseModel):
@@ -222,3 +224,86 @@ class UpdateMeRequest(BaseModel):
         if value is None:
             raise ValueError("may be left out but not null")
         return value
+
+
+# --- the account lifecycle ---------------------------------------------------------------------
+
+# a token we mail (43 URL-safe characters); anything else is refused as invalid_token, not as a 422 of its shape
+_MailedToken = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class PasswordChangeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: Password
+
+
+class PasswordResetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+
+
+class PasswordResetConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: _MailedToken
+    new_password: Password
+
+
+class VerifyEmailRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: _MailedToken
+
+
+class DeleteAccountRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SessionOut(BaseModel):
+    """A bearer token of the caller's that still works."""
+
+    id: int
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str | None
+    current: bool = Field(description="The token this request carries.")
+
+
+class SessionList(BaseModel):
+    items: list[SessionOut]
+
+
+class Export(BaseModel):
+    """``url`` (a zip) and ``url_expires_at`` once ``ready``; null before, and for a failed export."""
+
+    id: int
+    status: Literal["pending", "ready", "failed"]
+    created_at: datetime
+    url: str | None = None
+    url_expires_at: datetime | None = None
+
+
+# --- invites -----------------------------------------------------------------------------------
+
+
+class CreateInviteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    connect: bool = Field(
+        default=False, strict=True, description="Connect the new user with the inviter on registration."
+    )
+
+
+class InviteOut(BaseModel):
+    id: int
+    code: str
+    connect: bool
+    created_at: datetime
+    expires_at: datetime
+    used_by: UserSummary | None = None

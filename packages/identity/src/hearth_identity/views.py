@@ -43,5 +43,6 @@ def me(user: User, urls: Mapping[int, str]) -> Me:
         bio=user.bio,
         connection_status="self",
         email=user.email,
+        email_verified=user.email_verified_at is not None,
         created_at=user.created_at.astimezone(UTC),
     )

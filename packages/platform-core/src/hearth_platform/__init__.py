@@ -3,9 +3,10 @@
 Its modules are public to the domain packages: ``settings``, ``database``, ``uow`` (the unit of work),
 ``events`` (domain events), ``app`` (building an app from packages), ``ids``, ``errors``, ``security``,
 ``pagination``, ``ratelimit``, ``cache``, ``metrics``, ``logging``, ``middleware``, ``http``, ``health``,
-``text``, ``routing`` (the router every package mounts its handlers on) and ``examples`` (the OpenAPI
-document's examples). The most used names are re-exported here, imported on first use: importing one module (or
-running ``hearth --help``) does not load FastAPI and the rest.
+``text``, ``routing`` (the router every package mounts its handlers on), ``examples`` (the OpenAPI
+document's examples), ``jobs`` (the job port), ``mail`` (the mail port). The most used names are
+re-exported here, imported on first use: importing one module (or running ``hearth --help``) does not load
+FastAPI and the rest.
 """
 
 from __future__ import annotations

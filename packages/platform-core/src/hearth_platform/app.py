@@ -7,6 +7,8 @@ all, a package's tests compose that package and the layers below it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -22,11 +24,15 @@ from .database import Database, EmbeddedPostgres
 from .embedded import require_embedded_postgres
 from .events import EventBus
 from .http import install_http
+from .job_engine import ProcrastinateEngine
+from .jobs import Job, JobEngine, JobQueue, jobs_of, run_in_unit_of_work
 from .logging import configure_logging
+from .mail import SEND_MAIL, Mail, Mailer, build_mailer
 from .pagination import CursorCodec
 from .ratelimit import RateLimiter
 from .routing import OffloadedRoute, index_routes, operation_id
 from .settings import Settings
+from .uow import unit_of_work
 
 log = logging.getLogger("hearth.app")
 
@@ -53,6 +59,18 @@ class Package:
     tags: Mapping[str, str] = field(default_factory=dict)
     """The OpenAPI tags it introduces (``{name: description}``); its routes may also use lower packages'."""
     health_checks: Callable[[Container], dict[str, HealthCheck]] = field(default=lambda _: {})
+    jobs: Sequence[Job] = ()
+    """Its kinds of job (``hearth_platform.jobs``): run by the app's workers, enqueued with ``JobQueue``."""
+
+
+def _with_queue(database: Database, engine: ProcrastinateEngine) -> HealthCheck:
+    """The database check, with the job queue it holds (depth, oldest job's age, failures)."""
+
+    def check() -> dict[str, object]:
+        latency = database.ping()
+        return {"latency_ms": round(latency, 2), "jobs": engine.summary()}
+
+    return check
 
 
 def openapi_tags(packages: Sequence[Package]) -> list[dict[str, str]]:
@@ -112,7 +130,21 @@ def build_app(
         for package in packages:
             package.register(container, settings)
             package.subscribe(bus)
-        checks: dict[str, HealthCheck] = {"database": database.ping}
+        # the job engine: every package's jobs, each run on a unit of work of this app
+        engine = ProcrastinateEngine(
+            url,
+            [SEND_MAIL, *jobs_of(packages)],  # mail is the platform's own job
+            run_in_unit_of_work(lambda: unit_of_work(database, bus, container)),
+            reader=database.read_engine,
+            retry_base_seconds=settings.job_retry_base_seconds,
+            concurrency=settings.jobs_concurrency,
+        )
+        container.register(JobEngine, instance=engine)
+        container.register(ProcrastinateEngine, instance=engine)
+        container.register(JobQueue)
+        container.register(Mailer, instance=build_mailer(settings))
+        container.register(Mail)
+        checks: dict[str, HealthCheck] = {"database": _with_queue(database, engine)}
         if isinstance(cache, RedisCache):
             checks["cache"] = cache.ping
         for package in packages:
@@ -126,12 +158,23 @@ def build_app(
         app.state.container = container
         app.state.event_bus = bus
         app.state.health_checks = checks
+        app.state.job_engine = engine
+        worker: asyncio.Task[None] | None = None
+        if settings.jobs_in_process and engine.jobs:  # `hearth serve` runs jobs too unless told not to
+            worker = asyncio.create_task(engine.run_worker(queues=settings.jobs_queues or None), name="jobs")
         # the database as the app reaches it (password hidden): `hearth serve` starts an embedded one itself
         # and hands its URL on, so "embedded or not" is not something this process knows
-        log.info("hearth started", extra={"database": database.url.render_as_string(hide_password=True)})
+        log.info(
+            "hearth started",
+            extra={"database": database.url.render_as_string(hide_password=True), "jobs_worker": worker is not None},
+        )
         try:
             yield {}
         finally:
+            if worker is not None:  # lets the jobs it runs finish (up to 10 s), then stops
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await worker
             database.dispose()
             if isinstance(cache, RedisCache):
                 cache.close()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -18,7 +18,8 @@ from .metrics import metrics_registry
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("hearth.health")
 
-HealthCheck = Callable[[], float | None]
+HealthCheck = Callable[[], float | Mapping[str, object] | None]
+"""A check returns its latency in ms (or None: timed here), or what it found (``latency_ms`` among it)."""
 
 
 class Live(BaseModel):
@@ -37,6 +38,9 @@ def _run_checks(checks: dict[str, HealthCheck]) -> tuple[bool, dict[str, dict[st
         started = time.perf_counter()
         try:
             latency = check()
+            if isinstance(latency, Mapping):  # a check that reports more than its latency (the job queue)
+                results[name] = {"status": "ok", **latency}
+                continue
             results[name] = {
                 "status": "ok",
                 "latency_ms": round(latency if latency is not None else (time.perf_counter() - started) * 1000, 2),
@@ -69,4 +73,26 @@ async def metrics(request: Request) -> Response:
         data = generate_latest(registry)
     else:
         data = generate_latest(REGISTRY) + generate_latest(request.app.state.http_metrics_registry)
+    engine = getattr(request.app.state, "job_engine", None)
+    if engine is not None:  # the queue as the database has it: the same whichever process is scraped
+        data += await run_in_threadpool(_queue_metrics, engine)
     return Response(data, media_type=CONTENT_TYPE_LATEST)
+
+
+def _queue_metrics(engine: Any) -> bytes:
+    try:
+        stats = engine.stats()
+    except Exception as exc:  # noqa: BLE001 - the rest of the metrics are still worth serving
+        log.warning("job queue metrics unavailable: %s", type(exc).__name__)
+        return b""
+    lines = [
+        ("hearth_jobs_queue_depth", "Jobs due now and not started.", stats.depth),
+        ("hearth_jobs_oldest_age_seconds", "How long the oldest job due has waited.", stats.oldest_age_seconds),
+        ("hearth_jobs_running", "Jobs being run by a worker.", stats.running),
+        ("hearth_jobs_scheduled", "Jobs waiting for a later time (retries included).", stats.scheduled),
+        ("hearth_jobs_failed", "Jobs that used up their attempts.", stats.failed),
+    ]
+    out = []
+    for name, help_text, value in lines:
+        out += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {float(value)}"]
+    return ("\n".join(out) + "\n").encode()

@@ -28,6 +28,7 @@ class AppMetrics:
     redis_fallbacks: Counter
     created: Counter
     login_failures: Counter
+    job_runs: Counter
 
 
 @cache
@@ -88,6 +89,11 @@ def app_metrics() -> AppMetrics:
         login_failures=Counter(
             "hearth_login_failures",
             "Logins refused for a wrong username or password.",
+        ),
+        job_runs=Counter(
+            "hearth_job_runs",
+            "Job runs by job and result (succeeded, or failed: retried until its attempts are used up).",
+            ["job", "result"],
         ),
     )
 

@@ -41,7 +41,7 @@ log = logging.getLogger("hearth.ratelimit")
 LOGIN_FAILURES = "login_failures"
 """The family of failed logins, per account (identity's login service counts them)."""
 
-FAMILIES = ("login", "register", "write", "default", LOGIN_FAILURES)
+FAMILIES = ("login", "register", "write", "default", LOGIN_FAILURES, "password_reset")
 
 QUOTA_KEY = "hearth_rate_quota"
 """Where the tightest quota a request met is kept, in its scope's ``state``."""

@@ -99,6 +99,36 @@ class Settings(BaseSettings):
     # Failed logins per account (whatever the client address), on top of the per-address login limit.
     rate_limit_login_failures: str = "10/15minutes"
 
+    # -- Jobs (hearth_platform.jobs): `hearth serve` runs a worker in process unless this is false --
+    jobs_in_process: bool = True
+    jobs_concurrency: int = Field(default=2, ge=1, le=64)  # jobs one worker runs at once
+    # the queues a worker takes jobs from (comma-separated); empty: all of them
+    jobs_queues: Annotated[list[str], NoDecode] = []
+    # a failed job waits base ** attempt seconds before its next try (3: 9 s, 27 s, ... about 3 h over 8 tries)
+    job_retry_base_seconds: int = Field(default=3, ge=0, le=60)
+
+    # -- Mail: through SMTP when a host is set, else as files under <data_dir>/outbox --
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"  # ssl: implicit TLS (port 465)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "Hearth <hearth@localhost>"
+    # where links in mail point (`<this>/reset-password?token=...`, `/verify-email?token=...`: the client app
+    # that handles them); unset: HEARTH_PUBLIC_BASE_URL
+    mail_link_base_url: str | None = None
+
+    # -- The account lifecycle (identity) --
+    password_reset_ttl_seconds: int = Field(default=3600, ge=60)
+    email_verification_ttl_seconds: int = Field(default=3 * 24 * 3600, ge=60)
+    export_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)  # an export's zip is deleted after this
+    rate_limit_password_reset: str = "5/hour"  # noqa: S105 - requests per client address, not a secret
+    # who may register: open (anyone), invite (a valid invite code), closed (nobody; `hearth admin create-user`).
+    # `hearth admin registration-mode` changes it at run time, over this default
+    registration_mode: Literal["open", "invite", "closed"] = "open"
+    invite_quota: int = Field(default=10, ge=0, le=10_000)  # open (unused, unexpired) invites per user
+    invite_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+
     @model_validator(mode="before")
     @classmethod
     def _empty_is_unset(cls, data: Any) -> Any:
@@ -126,6 +156,11 @@ class Settings(BaseSettings):
             if "://" not in origin or origin == "*":
                 raise ValueError(f"an origin is scheme://host[:port], not {origin!r}")
         return origins
+
+    @field_validator("jobs_queues", mode="before")
+    @classmethod
+    def _queues(cls, value: Any) -> list[str]:
+        return _comma_list(value)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -166,6 +201,11 @@ class Settings(BaseSettings):
     def media_dir(self) -> Path:
         return self.storage_dir if self.storage_dir is not None else self.data_dir / "media"
 
+    @property
+    def mail_outbox_dir(self) -> Path:
+        """Where mail is kept as files when no SMTP server is configured."""
+        return self.data_dir / "outbox"
+
     def rate_limits(self) -> dict[str, str]:
         return {
             "login": self.rate_limit_login,
@@ -173,6 +213,7 @@ class Settings(BaseSettings):
             "write": self.rate_limit_write,
             "default": self.rate_limit_default,
             "login_failures": self.rate_limit_login_failures,
+            "password_reset": self.rate_limit_password_reset,
         }
 
 

@@ -7,12 +7,14 @@ from hearth_platform.container import Container
 from hearth_platform.settings import Settings
 
 from .events import subscribe
+from .jobs import JOBS
+from .lifecycle import AccountPosts
 from .router import media_router, router
 from .service import FeedService, PostMediaAccess, PostsService, TimelineService
 
 
 def _register(container: Container, settings: Settings) -> None:
-    for service in (PostsService, FeedService, PostMediaAccess, TimelineService):
+    for service in (PostsService, FeedService, PostMediaAccess, TimelineService, AccountPosts):
         container.register(service)
 
 
@@ -21,6 +23,7 @@ package = Package(
     register=_register,
     subscribe=subscribe,
     routers=(router, media_router),
+    jobs=JOBS,
     tags={
         "posts": "Posts to all connections or to chosen tags, their comments, the home feed and the digest. "
         "Who sees a post is decided when it is read.",

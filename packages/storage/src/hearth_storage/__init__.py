@@ -9,9 +9,10 @@ check). Who may see a media through a post or an avatar is decided above, by pos
 
 from .errors import MediaNotFound
 from .models import MediaObject  # noqa: F401 - registers the media table on the shared metadata
+from .objects import ObjectStore
 from .package import package
 from .repository import MediaPredicate
 from .schemas import Media
 from .service import MediaService
 
-__all__ = ["Media", "MediaNotFound", "MediaPredicate", "MediaService", "package"]
+__all__ = ["Media", "MediaNotFound", "MediaPredicate", "MediaService", "ObjectStore", "package"]

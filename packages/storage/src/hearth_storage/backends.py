@@ -6,7 +6,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from hearth_platform.settings import Settings
 
@@ -60,6 +60,16 @@ class StorageBackend(Protocol):
 
     def check(self) -> float:
         """Health: raise when the store is unusable, else return the round trip in milliseconds."""
+        ...
+
+    # -- objects the server writes itself (account exports; see ``objects.py``) -----------------------
+
+    def put(self, key: str, source: BinaryIO, content_type: str) -> None:
+        """Store the bytes of ``source`` (read from its start) under ``key``, replacing what is there."""
+        ...
+
+    def read(self, key: str) -> bytes | None:
+        """The bytes stored under ``key``; ``None`` when nothing is."""
         ...
 
 

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Collection, Mapping
@@ -125,6 +126,24 @@ class LocalBackend:
             probe.write(b"ok")
             probe.flush()
         return (time.perf_counter() - started) * 1000
+
+    def put(self, key: str, source: BinaryIO, content_type: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(source, out)
+            _type_path(path).write_text(content_type)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
 
     # -- serving the URLs (used by files.py) ------------------------------------------------------
 

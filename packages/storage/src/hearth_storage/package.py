@@ -8,6 +8,7 @@ from hearth_platform.settings import Settings
 
 from .backends import StorageBackend, build_backend
 from .files import files_router
+from .objects import ObjectStore
 from .router import router
 from .service import MediaService
 
@@ -16,6 +17,7 @@ def _register(container: Container, settings: Settings) -> None:
     # one backend per process, chosen by HEARTH_STORAGE_BACKEND; its S3 client is built on first use
     container.register(StorageBackend, instance=build_backend(settings))
     container.register(MediaService)
+    container.register(ObjectStore)
 
 
 def _health_checks(container: Container) -> dict[str, HealthCheck]:

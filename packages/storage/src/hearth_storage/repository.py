@@ -153,6 +153,14 @@ class MediaRepository:
         )
         return [EraseCandidate(r.id, r.key, bool(r.attached)) for r in self.session.execute(stmt)]
 
+    # -- an account's erasure and export -----------------------------------------------------------------
+
+    def owned_keys(self, owner_id: int) -> list[tuple[int, str, str]]:
+        """``(id, key, content_type)`` of every media of ``owner_id``, ready or not."""
+        m = MediaObject
+        rows = self.session.execute(select(m.id, m.key, m.content_type).where(m.owner_id == owner_id).order_by(m.id))
+        return [(r.id, r.key, r.content_type) for r in rows]
+
     def mark_kept(self, media_ids: Collection[int]) -> None:
         if media_ids:
             self.session.execute(update(MediaObject).where(MediaObject.id.in_(list(media_ids))).values(kept=True))

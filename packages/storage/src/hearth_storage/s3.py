@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from hearth_platform.settings import Settings
 
@@ -166,6 +166,17 @@ class S3Backend:
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
             batch = {"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True}
             self._call(functools.partial(self.client.delete_objects, Bucket=self.bucket, Delete=batch))
+
+    def put(self, key: str, source: BinaryIO, content_type: str) -> None:
+        _check_key(key)
+        self._call(
+            lambda: self.client.upload_fileobj(source, self.bucket, key, ExtraArgs={"ContentType": content_type})
+        )
+
+    def read(self, key: str) -> bytes | None:
+        _check_key(key)
+        found = self._call(lambda: self.client.get_object(Bucket=self.bucket, Key=key), missing=_NOT_FOUND)
+        return bytes(found["Body"].read()) if found is not None else None
 
     def _head(self, key: str) -> dict[str, Any] | None:
         return self._call(lambda: self.client.head_object(Bucket=self.bucket, Key=key), missing=_NOT_FOUND)

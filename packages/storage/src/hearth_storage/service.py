@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -117,6 +117,24 @@ class MediaService:
             self.backend.delete([c.key for c in doomed])
             self.repo.delete([c.id for c in doomed])
         return len(doomed)
+
+    # -- an account's erasure and export (identity's jobs) ---------------------------------------------
+
+    def erase_owned(self, owner_id: int) -> int:
+        """Erase every media of ``owner_id``: their bytes first, then their rows (run again after a failure, it
+        finishes the work). How many there were."""
+        found = self.repo.owned_keys(owner_id)
+        if found:
+            self.backend.delete([key for _, key, _ in found])
+            self.repo.delete([media_id for media_id, _, _ in found])
+        return len(found)
+
+    def owned_files(self, owner_id: int) -> Iterator[tuple[int, str, bytes]]:
+        """``(id, content_type, bytes)`` of each of ``owner_id``'s media that has its bytes, one at a time."""
+        for media_id, key, content_type in self.repo.owned_keys(owner_id):
+            content = self.backend.read(key)
+            if content is not None:
+                yield media_id, content_type, content
 
     # -- download URLs ----------------------------------------------------------------------------
 

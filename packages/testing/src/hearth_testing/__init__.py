@@ -26,6 +26,7 @@ from .api import (
     request_url,
 )
 from .database import OwnPostgres, find_repo_root, fresh_database, migrate, migrated_database, run_sql
+from .jobs import jobs_in_queue, run_jobs
 from .layers import LAYERS, layers_above
 from .ports import free_port, free_ports, port_is_free
 from .problems import INTERNALS, PROBLEM_FIELDS, assert_no_internals, assert_not_ready, assert_problem
@@ -35,6 +36,7 @@ from .redis_server import OwnRedis
 from .relay import Relay
 from .seaweed import OwnSeaweed, weed_binary
 from .serve import SECRET_KEY, Serve, hearth_command, serve
+from .smtp import OwnSmtp, bodies, link_in
 from .stack import Stack, own_stack
 from .terminal import report
 
@@ -50,6 +52,7 @@ __all__ = [
     "OwnPostgres",
     "OwnRedis",
     "OwnSeaweed",
+    "OwnSmtp",
     "QueryCounter",
     "Relay",
     "Serve",
@@ -59,6 +62,7 @@ __all__ = [
     "assert_no_internals",
     "assert_not_ready",
     "assert_problem",
+    "bodies",
     "closing_all",
     "connect",
     "create_tag",
@@ -67,7 +71,9 @@ __all__ = [
     "free_ports",
     "fresh_database",
     "hearth_command",
+    "jobs_in_queue",
     "layers_above",
+    "link_in",
     "migrate",
     "migrated_database",
     "new_post",
@@ -77,6 +83,7 @@ __all__ = [
     "report",
     "request_url",
     "resolved",
+    "run_jobs",
     "run_sql",
     "scratch_dir",
     "serve",

@@ -24,10 +24,12 @@ from hearth_platform.settings import Settings
 from . import layers
 from .api import AppUser, connect, create_tag, register
 from .database import find_repo_root, migrated_database
+from .jobs import run_jobs
 from .problems import assert_problem
 from .queries import QueryCounter, statements_on
 from .seaweed import OwnSeaweed
 from .serve import SECRET_KEY, Serve, serve
+from .smtp import OwnSmtp
 
 AppFactory = Callable[[Settings], FastAPI]
 
@@ -71,6 +73,9 @@ def base_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
         redis_key_prefix=f"hearth-test-{uuid.uuid4().hex[:8]}:",
         log_level="WARNING",
         log_format="console",
+        # a test runs the jobs it enqueued (``run_jobs``), with retries at once, not an in-process worker
+        jobs_in_process=False,
+        job_retry_base_seconds=0,
     )
 
 
@@ -164,6 +169,12 @@ def make_tag(client: TestClient) -> Callable[..., int]:
     return _make
 
 
+@pytest.fixture(name="run_jobs")
+def run_jobs_fixture(app: FastAPI) -> Callable[..., None]:
+    """``run_jobs()``: a real worker runs the due jobs of the app's queues until none is left."""
+    return lambda **kwargs: run_jobs(app, **kwargs)
+
+
 @pytest.fixture(name="assert_problem")
 def assert_problem_fixture() -> Callable[..., dict[str, Any]]:
     """``assert_problem(response, status, code)``: see ``hearth_testing.assert_problem``."""
@@ -202,6 +213,19 @@ def served(database_url: str) -> Iterator[Serve]:
         yield running
     finally:
         running.close()
+
+
+# -- a real SMTP server for a module's tests ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[OwnSmtp]:
+    """An aiosmtpd server on loopback; ``smtp_server.settings()`` points an app's mail at it."""
+    server = OwnSmtp()
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 # -- the layer guard ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from hearth_platform.events import EventPublisher
 from hearth_platform.metrics import app_metrics
 from hearth_platform.ratelimit import LOGIN_FAILURES, RateLimiter
 from hearth_platform.settings import Settings
@@ -11,23 +12,40 @@ from hearth_storage import MediaService
 
 from .. import views
 from ..credentials import hash_password, needs_rehash, new_token, token_digest, verify_password
-from ..errors import EmailTaken, InvalidCredentials, UsernameTaken
-from ..models import User
+from ..errors import AccountSuspended, EmailTaken, InvalidCredentials, UsernameTaken
+from ..events import InviteAccepted
+from ..models import ERASING, SUSPENDED, User
 from ..repository import DuplicateUser, TokenRepository, UserRepository
 from ..schemas import AuthSession, LoginRequest, RegisterRequest
 from ..text import has_surrogates, is_valid_username
+from .invites import InviteService
+from .verification import EmailVerification
 
 
 class AccountService:
-    def __init__(self, session: Session, settings: Settings, avatars: MediaService, limits: RateLimiter) -> None:
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        avatars: MediaService,
+        limits: RateLimiter,
+        verification: EmailVerification,
+        invites: InviteService,
+        events: EventPublisher,
+    ) -> None:
         self._users = UserRepository(session)
         self._tokens = TokenRepository(session)
         self._ttl = settings.token_ttl_seconds
         self._avatars = avatars
         self._limits = limits
+        self._verification = verification
+        self._invites = invites
+        self._events = events
 
-    def register(self, data: RegisterRequest) -> AuthSession:
-        """Create the account and its first token. Duplicates are decided by the unique constraints."""
+    def register(self, data: RegisterRequest, user_agent: str | None = None) -> AuthSession:
+        """Create the account and its first token. Duplicates are decided by the unique constraints; the
+        registration mode and invite code by ``InviteService`` (``403 invite_required``)."""
+        self._invites.check_registration(data.invite_code)
         password_hash = hash_password(data.password)  # before any SQL: no lock is held while hashing
         user = User(
             username=data.username,
@@ -41,9 +59,31 @@ class AccountService:
         except DuplicateUser as exc:
             raise (UsernameTaken() if exc.field == "username" else EmailTaken()) from None
         app_metrics().created.labels(kind="user").inc()
-        return self._session_for(user)
+        used = self._invites.accept(data.invite_code, user.id)
+        if used is not None and used[0] is not None:  # connections connects them when the invite says so
+            self._events.publish(InviteAccepted(inviter_id=used[0], invitee_id=user.id, connect=used[1]))
+        self._verification.send(user)  # mailed once the registration commits
+        return self._session_for(user, user_agent)
 
-    def login(self, data: LoginRequest) -> AuthSession:
+    def create_by_operator(self, data: RegisterRequest) -> int:
+        """``hearth admin create-user``: an account whatever the registration mode, with no token (its owner
+        logs in); the verification mail goes as on registration. Its id."""
+        user = User(
+            username=data.username,
+            email=data.email,
+            password_hash=hash_password(data.password),
+            display_name=data.display_name,
+            bio="",
+        )
+        try:
+            self._users.add(user)
+        except DuplicateUser as exc:
+            raise (UsernameTaken() if exc.field == "username" else EmailTaken()) from None
+        app_metrics().created.labels(kind="user").inc()
+        self._verification.send(user)
+        return user.id
+
+    def login(self, data: LoginRequest, user_agent: str | None = None) -> AuthSession:
         """One answer (and about one duration) for an unknown user and a wrong password.
 
         Each account has a budget of failed logins (``HEARTH_RATE_LIMIT_LOGIN_FAILURES``) from whatever
@@ -58,24 +98,28 @@ class AccountService:
             self._limits.ensure_allowed(LOGIN_FAILURES, account)
         user = self._users.by_username(username) if valid else None
         ok = verify_password(user.password_hash if user is not None else None, data.password)
+        if user is not None and user.status == ERASING:  # deleted: as if it were gone already
+            ok = False
         if user is None or not ok:
             if valid:  # a name that cannot exist cannot be guessed into: no counter to keep for it
                 self._limits.count(LOGIN_FAILURES, account)
             app_metrics().login_failures.inc()
             raise InvalidCredentials()
+        if user.status == SUSPENDED:  # the right password: telling them so reveals nothing
+            raise AccountSuspended()
         if needs_rehash(user.password_hash) and not has_surrogates(data.password):
             user.password_hash = hash_password(data.password)
-        return self._session_for(user)
+        return self._session_for(user, user_agent)
 
     def logout(self, token_id: int) -> None:
         """Revoke the caller's token at once; their other tokens stay valid."""
         self._tokens.revoke(token_id)
 
-    def _session_for(self, user: User) -> AuthSession:
+    def _session_for(self, user: User, user_agent: str | None) -> AuthSession:
         token = new_token()
         digest = token_digest(token)
         assert digest is not None
-        self._tokens.create(user.id, digest, self._ttl)
+        self._tokens.create(user.id, digest, self._ttl, user_agent[:256] if user_agent else None)
         urls = views.avatar_urls(self._avatars, [user.avatar_media_id])
         return AuthSession(
             user=views.me(user, urls),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hearth_storage import MediaService
 
@@ -42,6 +42,12 @@ class UserDirectory:
         who can see the user): the media in column ``media_id`` is the current avatar of the user in column
         ``owner_id``."""
         return UserRepository.avatar_clause(media_id, owner_id)
+
+    @staticmethod
+    def active_clause(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+        """As SQL, for the reads of others' content above: the user in column ``user_id`` is active (not
+        suspended, not being erased): a per-row probe of the partial index of the others (usually empty)."""
+        return UserRepository.active_clause(user_id)
 
     def search(self, q: str, *, after: str | None, exclude: Collection[int], limit: int) -> list[UserProfile]:
         """Users whose username or display name starts with ``q`` (case-insensitive), by username, after the
