@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     ColumnElement,
     DateTime,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     Update,
     and_,
+    any_,
     bindparam,
     delete,
     func,
@@ -102,13 +104,17 @@ class PostsRepository:
         # An IN list, not one array parameter: psycopg prepares a statement run 5 times on a connection, and
         # PostgreSQL's generic plan for ``= ANY($1)`` cannot see how many authors there are (measured: a
         # 5,000-connection feed went from 70 ms to 1.4 s); the IN list's length is part of the statement.
+        return and_(Post.author_id.in_(list(author_ids)), self.visible_by_a_connected_author(viewer_id))
+
+    @staticmethod
+    def visible_by_a_connected_author(viewer_id: Viewer) -> ColumnElement[bool]:
+        """The rest of :meth:`visible_to` once the author is known to be the viewer or a connection."""
         return and_(
-            Post.author_id.in_(list(author_ids)),
             UserDirectory.active_clause(Post.author_id),
             or_(
                 Post.author_id == viewer_id,
                 Post.audience_type == AUDIENCE_CONNECTIONS,
-                self._tagged_for(viewer_id),
+                PostsRepository._tagged_for(viewer_id),
             ),
         )
 
@@ -228,54 +234,17 @@ class PostsRepository:
     ) -> tuple[int, list[tuple[int, int]], list[PostRow]]:
         """Total visible posts in the window, the top authors with their counts, and their latest posts —
         in one statement."""
-        window = (
-            select(Post.id, Post.author_id, Post.created_at)
-            .where(
-                self.visible_among_authors(viewer_id, author_ids),
-                Post.author_id != viewer_id,
-                Post.created_at > since,
-                Post.created_at <= until,
-            )
-            .cte("window")
+        rows = _DIGEST.all(
+            self.session,
+            {
+                "viewer": viewer_id,
+                "authors": list(author_ids),
+                "since": since,
+                "until": until,
+                "max_authors": max_authors,
+                "per_author": per_author,
+            },
         )
-        counts = (
-            select(
-                window.c.author_id,
-                func.count().label("n"),
-                func.max(window.c.created_at).label("latest"),
-            )
-            .group_by(window.c.author_id)
-            .order_by(func.count().desc(), func.max(window.c.created_at).desc(), window.c.author_id)
-            .limit(max_authors)
-            .cte("counts")
-        )
-        ranked = (
-            select(
-                window.c.id,
-                window.c.author_id,
-                func.row_number()
-                .over(partition_by=window.c.author_id, order_by=(window.c.created_at.desc(), window.c.id.desc()))
-                .label("rn"),
-            )
-            .where(window.c.author_id.in_(select(counts.c.author_id)))
-            .cte("ranked")
-        )
-        total = select(func.count()).select_from(window).scalar_subquery()
-        stmt = (
-            select(
-                *self.post_columns(viewer_id),
-                counts.c.n.label("author_count"),
-                total.label("total"),
-            )
-            .select_from(counts)
-            .join(ranked, ranked.c.author_id == counts.c.author_id)
-            .join(Post, Post.id == ranked.c.id)
-            .where(ranked.c.rn <= per_author)
-            .order_by(
-                counts.c.n.desc(), counts.c.latest.desc(), counts.c.author_id, Post.created_at.desc(), Post.id.desc()
-            )
-        )
-        rows = self.session.execute(stmt).all()
         if not rows:
             return 0, [], []
         order: list[tuple[int, int]] = []
@@ -466,3 +435,60 @@ _INSERT_COMMENT = CompiledRead(
         .returning(Comment.id, Comment.created_at)
     )
 )
+
+
+def _digest() -> Select[Any]:
+    """The digest in one statement: the window of visible posts, its top authors with their counts, and
+    their latest posts. Compiled once; the authors (the viewer's connections) are written into it as a
+    constant, as an ``IN`` list would be (see ``visible_among_authors``)."""
+    viewer = bindparam("viewer", type_=BigInteger)
+    authors = bindparam("authors", type_=ARRAY(BigInteger))
+    window = (
+        select(Post.id, Post.author_id, Post.created_at)
+        .where(
+            Post.author_id == any_(authors),
+            PostsRepository.visible_by_a_connected_author(viewer),
+            Post.author_id != viewer,
+            Post.created_at > bindparam("since", type_=DateTime(timezone=True)),
+            Post.created_at <= bindparam("until", type_=DateTime(timezone=True)),
+        )
+        .cte("window")
+    )
+    counts = (
+        select(
+            window.c.author_id,
+            func.count().label("n"),
+            func.max(window.c.created_at).label("latest"),
+        )
+        .group_by(window.c.author_id)
+        .order_by(func.count().desc(), func.max(window.c.created_at).desc(), window.c.author_id)
+        .limit(bindparam("max_authors", type_=Integer))
+        .cte("counts")
+    )
+    ranked = (
+        select(
+            window.c.id,
+            window.c.author_id,
+            func.row_number()
+            .over(partition_by=window.c.author_id, order_by=(window.c.created_at.desc(), window.c.id.desc()))
+            .label("rn"),
+        )
+        .where(window.c.author_id.in_(select(counts.c.author_id)))
+        .cte("ranked")
+    )
+    total = select(func.count()).select_from(window).scalar_subquery()
+    return (
+        select(
+            *PostsRepository.post_columns(viewer),
+            counts.c.n.label("author_count"),
+            total.label("total"),
+        )
+        .select_from(counts)
+        .join(ranked, ranked.c.author_id == counts.c.author_id)
+        .join(Post, Post.id == ranked.c.id)
+        .where(ranked.c.rn <= bindparam("per_author", type_=Integer))
+        .order_by(counts.c.n.desc(), counts.c.latest.desc(), counts.c.author_id, Post.created_at.desc(), Post.id.desc())
+    )
+
+
+_DIGEST = CompiledRead(_digest, inline=("authors",))
