@@ -54,8 +54,11 @@ package = Package(
     routers=(router, account_router, invite_router),
     jobs=JOBS,
     tags={
-        "auth": "Accounts and bearer tokens: register, log in, log out. Every other route needs the "
-        "`access_token` these answer, as `Authorization: Bearer <token>`.",
+        "auth": "Accounts and bearer tokens: register, log in, log out, the caller's sessions, password reset "
+        "and email verification. Every other route needs the `access_token` register and login answer, as "
+        "`Authorization: Bearer <token>`.",
         "users": "The caller's own account, and other users' profiles with how the caller relates to each.",
+        "invites": "Invite codes the caller creates: registering needs one when registration is by invitation, "
+        "and one can connect the new user with its inviter.",
     },
 )

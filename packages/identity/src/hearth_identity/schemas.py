@@ -72,6 +72,7 @@ class Me(PublicUser):
                 **example(PublicUser),
                 "connection_status": "self",
                 "email": "sam@example.com",
+                "email_verified": True,
                 "created_at": "2026-11-02T09:14:27.501230Z",
             }
         )
@@ -233,39 +234,72 @@ _MailedToken = Annotated[str, Field(min_length=1, max_length=256)]
 
 
 class PasswordChangeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples(
+            {"current_password": "correct horse battery", "new_password": "staple battery horse correct"}
+        ),
+    )
 
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: Password
 
 
 class PasswordResetRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples({"email": "sam@example.com"}))
 
     email: Email
 
 
 class PasswordResetConfirm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=examples(
+            {"token": "mExzIzx-YYHdWL6mkbu0xwlti4Ikjf1UEhHtbgaS8H4", "new_password": "staple battery horse correct"}
+        ),
+    )
 
     token: _MailedToken
     new_password: Password
 
 
 class VerifyEmailRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=examples({"token": "cCQsBW7JDooTp9CMUj-8wgGxqpQrWCkncrwsaOYfpBM"})
+    )
 
     token: _MailedToken
 
 
 class DeleteAccountRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples({"password": "correct horse battery"}))
 
     password: str = Field(min_length=1, max_length=1024)
 
 
 class SessionOut(BaseModel):
-    """A bearer token of the caller's that still works."""
+    """A bearer token of the caller's that still works; ``user_agent`` may be null."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "id": 318,
+                "created_at": "2026-12-01T18:40:03.127844Z",
+                "last_used_at": "2026-12-03T10:04:51.902311Z",
+                "expires_at": "2026-12-31T18:40:03.127844Z",
+                "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                "current": True,
+            },
+            {
+                "id": 302,
+                "created_at": "2026-11-20T07:12:45.660193Z",
+                "last_used_at": "2026-11-28T21:33:10.004817Z",
+                "expires_at": "2026-12-20T07:12:45.660193Z",
+                "user_agent": "Hearth/1.4.2 (Android 15; Pixel 8)",
+                "current": False,
+            },
+        )
+    )
 
     id: int
     created_at: datetime
@@ -276,11 +310,35 @@ class SessionOut(BaseModel):
 
 
 class SessionList(BaseModel):
+    """The caller's sessions, newest first."""
+
+    model_config = ConfigDict(json_schema_extra=examples({"items": [example(SessionOut), example(SessionOut, 1)]}))
+
     items: list[SessionOut]
 
 
 class Export(BaseModel):
     """``url`` (a zip) and ``url_expires_at`` once ``ready``; null before, and for a failed export."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "id": 5,
+                "status": "pending",
+                "created_at": "2026-12-03T10:05:12.418532Z",
+                "url": None,
+                "url_expires_at": None,
+            },
+            {
+                "id": 5,
+                "status": "ready",
+                "created_at": "2026-12-03T10:05:12.418532Z",
+                "url": "https://hearth.example.com/files/exports/u7/vtmag-nkMoo-eluBTsIrhwHrtGD24gRN"
+                "?expires=1796295960&signature=5d2b8f0e4a6c1e3b7d9f2a4c6e8b0d1f3a5c7e9b2d4f6a8c0e1b3d5f7a9c2e4b",
+                "url_expires_at": "2026-12-03T11:06:00Z",
+            },
+        )
+    )
 
     id: int
     status: Literal["pending", "ready", "failed"]
@@ -293,7 +351,7 @@ class Export(BaseModel):
 
 
 class CreateInviteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples({"connect": True}, {}))
 
     connect: bool = Field(
         default=False, strict=True, description="Connect the new user with the inviter on registration."
@@ -301,6 +359,29 @@ class CreateInviteRequest(BaseModel):
 
 
 class InviteOut(BaseModel):
+    """An invite code of the caller's; ``used_by``: the user who registered with it, null while unused."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "id": 9,
+                "code": "v3h5hpzTaf-9EPsBlgPgUg",
+                "connect": True,
+                "created_at": "2026-12-02T16:20:44.285019Z",
+                "expires_at": "2026-12-16T16:20:44.285019Z",
+                "used_by": None,
+            },
+            {
+                "id": 4,
+                "code": "Qm8rT2wZ5nK0xB7cY4dL1s",
+                "connect": False,
+                "created_at": "2026-11-10T12:02:19.731546Z",
+                "expires_at": "2026-11-24T12:02:19.731546Z",
+                "used_by": example(UserSummary, 1),
+            },
+        )
+    )
+
     id: int
     code: str
     connect: bool
