@@ -32,7 +32,7 @@ class CompiledRead:
     ``inline``: array parameters (of integers) whose values are written into the statement as a constant
     (``'{1,2,3}'::bigint[]``, what PostgreSQL makes of an ``IN`` list) instead of being sent as a parameter:
     the planner sees how many there are, as it does an ``IN`` list (a prepared statement's generic plan for
-    ``= ANY($1)`` cannot; see ``PostsRepository.visible_among_authors``), while the statement is still
+    ``= ANY($1)`` cannot; see ``PostsRepository.visible_by_a_connected_author``), while the statement is still
     compiled once.
     """
 

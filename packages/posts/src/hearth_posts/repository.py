@@ -97,18 +97,17 @@ class PostsRepository:
             ),
         )
 
-    def visible_among_authors(self, viewer_id: int, author_ids: Collection[int]) -> ColumnElement[bool]:
-        """:meth:`visible_to` when the caller already holds the viewer's connected ids (read in this
-        transaction), for reads that scan many authors' posts (the read-time feed, the digest): an explicit
-        id list lets the planner choose between the per-author and the time index."""
-        # An IN list, not one array parameter: psycopg prepares a statement run 5 times on a connection, and
-        # PostgreSQL's generic plan for ``= ANY($1)`` cannot see how many authors there are (measured: a
-        # 5,000-connection feed went from 70 ms to 1.4 s); the IN list's length is part of the statement.
-        return and_(Post.author_id.in_(list(author_ids)), self.visible_by_a_connected_author(viewer_id))
-
     @staticmethod
     def visible_by_a_connected_author(viewer_id: Viewer) -> ColumnElement[bool]:
-        """The rest of :meth:`visible_to` once the author is known to be the viewer or a connection."""
+        """The rest of :meth:`visible_to` once the author is known to be the viewer or a connection: for
+        reads that scan many authors' posts (the read-time feed, the digest), which take the viewer's
+        connected ids (read in the same request) as an explicit list, so the planner can choose between
+        the per-author and the time index.
+
+        That list is written into the statement as a constant (``CompiledRead(..., inline=...)``), not sent
+        as one array parameter: psycopg prepares a statement run 5 times on a connection, and PostgreSQL's
+        generic plan for ``= ANY($1)`` cannot see how many authors there are (measured: a 5,000-connection
+        feed went from 70 ms to 1.4 s)."""
         return and_(
             UserDirectory.active_clause(Post.author_id),
             or_(
@@ -179,26 +178,30 @@ class PostsRepository:
             mode, (params["key_at"], params["key_id"]) = "after", after
         return [self.to_post(r) for r in _AUTHOR_PAGES[mode].all(self.session, params)]
 
-    def page(
+    def read_time_page(
         self,
         viewer_id: int,
-        where: Sequence[ColumnElement[bool]],
+        author_ids: Collection[int],
+        tag_id: int | None,
         after: tuple[datetime, int] | None,
         limit: int,
         *,
         newer: tuple[datetime, int] | None = None,
     ) -> list[PostRow]:
-        """Newest first by (created_at, id), keyset after ``after``, ``limit`` rows (callers ask one more);
-        ``newer``: the ``limit`` oldest above that key, oldest first (a poll)."""
-        stmt = select(*self.post_columns(viewer_id)).where(*where)
-        key = tuple_(Post.created_at, Post.id)
-        if newer is not None:
-            stmt = stmt.where(key > tuple_(literal(newer[0]), literal(newer[1]))).order_by(Post.created_at, Post.id)
-        else:
-            if after is not None:
-                stmt = stmt.where(key < tuple_(literal(after[0]), literal(after[1])))
-            stmt = stmt.order_by(Post.created_at.desc(), Post.id.desc())
-        return [self.to_post(r) for r in self.session.execute(stmt.limit(limit))]
+        """The read-time feed (beyond the home timeline's depth): posts of ``author_ids`` (the viewer and
+        their connections, members of the viewer's tag ``tag_id`` when given) the viewer may see, newest
+        first by (created_at, id) after ``after``, ``limit`` rows (callers ask one more); ``newer``: the
+        ``limit`` oldest above that key, oldest first (a poll). Compiled once per shape; the authors are
+        written into it as a constant (see :meth:`visible_by_a_connected_author`)."""
+        params: dict[str, Any] = {"viewer": viewer_id, "authors": list(author_ids), "limit": limit}
+        if tag_id is not None:
+            params["tag"] = tag_id
+        mode, key = (
+            ("newer", newer) if newer is not None else ("after", after) if after is not None else ("first", None)
+        )
+        if key is not None:
+            params["key_at"], params["key_id"] = key
+        return [self.to_post(r) for r in _READ_TIME_PAGES[tag_id is not None, mode].all(self.session, params)]
 
     def _lock_post(self, post_id: int, *, key_share: bool = False) -> bool:
         """Lock the post's row in a statement of its own, without the visibility predicate.
@@ -440,7 +443,7 @@ _INSERT_COMMENT = CompiledRead(
 def _digest() -> Select[Any]:
     """The digest in one statement: the window of visible posts, its top authors with their counts, and
     their latest posts. Compiled once; the authors (the viewer's connections) are written into it as a
-    constant, as an ``IN`` list would be (see ``visible_among_authors``)."""
+    constant, as an ``IN`` list would be (see ``visible_by_a_connected_author``)."""
     viewer = bindparam("viewer", type_=BigInteger)
     authors = bindparam("authors", type_=ARRAY(BigInteger))
     window = (
@@ -492,3 +495,27 @@ def _digest() -> Select[Any]:
 
 
 _DIGEST = CompiledRead(_digest, inline=("authors",))
+
+
+def _read_time_page(by_tag: bool, mode: str) -> Select[Any]:
+    viewer = bindparam("viewer", type_=BigInteger)
+    stmt = select(*PostsRepository.post_columns(viewer)).where(
+        Post.author_id == any_(bindparam("authors", type_=ARRAY(BigInteger))),
+        PostsRepository.visible_by_a_connected_author(viewer),
+    )
+    if by_tag:
+        members = ConnectionGraph.tag_member_ids_select(viewer, bindparam("tag", type_=BigInteger))
+        stmt = stmt.where(Post.author_id.in_(members))
+    key = tuple_(Post.created_at, Post.id)
+    if mode != "first":
+        bound = tuple_(bindparam("key_at", type_=DateTime(timezone=True)), bindparam("key_id", type_=BigInteger))
+        stmt = stmt.where(key > bound if mode == "newer" else key < bound)
+    order = (Post.created_at, Post.id) if mode == "newer" else (Post.created_at.desc(), Post.id.desc())
+    return stmt.order_by(*order).limit(bindparam("limit", type_=Integer))
+
+
+_READ_TIME_PAGES = {
+    (by_tag, mode): CompiledRead(functools.partial(_read_time_page, by_tag, mode), inline=("authors",))
+    for by_tag in (False, True)
+    for mode in ("first", "after", "newer")
+}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph, TagNotFound
@@ -15,7 +14,6 @@ from hearth_platform.metrics import app_metrics
 from hearth_platform.pagination import POLL_FLOOR, Key, NewestFirstPage, PageRequest, split_page
 from hearth_storage import MediaService
 
-from ..models import Post as PostTable
 from ..repository import PostRow, PostsRepository
 from ..schemas import Digest, DigestAuthor, Post
 from ..timeline_repository import TimelineRepository
@@ -72,25 +70,21 @@ class FeedService:
         horizon = timeline.horizon
         if newer is not None:
             if horizon is not None and newer < horizon:  # the newer posts begin below the timeline's cut
-                rows = self.repo.page(viewer_id, self._read_time(viewer_id, tag_id), None, limit, newer=newer)
+                rows = self.repo.read_time_page(viewer_id, self._authors(viewer_id), tag_id, None, limit, newer=newer)
             result = self._poll(rows, page, kind, viewer_id, newer)
         else:
             if len(rows) <= page.limit and horizon is not None:
                 # the timeline was cut: below its horizon, the read-time query finds the rest of the page
                 below = horizon if after is None or after > horizon else after
-                where = self._read_time(viewer_id, tag_id)
-                rows += self.repo.page(viewer_id, where, below, page.limit + 1 - len(rows))
+                authors = self._authors(viewer_id)
+                rows += self.repo.read_time_page(viewer_id, authors, tag_id, below, page.limit + 1 - len(rows))
             result = self._page(rows, page, kind, viewer_id, after)
         app_metrics().feed_build_seconds.labels(kind="feed").observe(time.perf_counter() - started)
         return result
 
-    def _read_time(self, viewer_id: int, tag_id: int | None) -> list[ColumnElement[bool]]:
-        """The read-time feed's predicate: posts of the viewer's connections (of the tag's members) they may see."""
-        authors = [*self.repo.connected_ids(viewer_id), viewer_id]
-        where = [self.repo.visible_among_authors(viewer_id, authors)]
-        if tag_id is not None:
-            where.append(PostTable.author_id.in_(self.graph.tag_member_ids_select(viewer_id, tag_id)))
-        return where
+    def _authors(self, viewer_id: int) -> list[int]:
+        """Whose posts the read-time feed reads: the viewer's connections and the viewer."""
+        return [*self.repo.connected_ids(viewer_id), viewer_id]
 
     def user_posts(self, viewer_id: int, user_id: int, page: PageRequest) -> NewestFirstPage[Post]:
         if not self.users.existing_ids([user_id]):
