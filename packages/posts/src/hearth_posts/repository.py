@@ -213,6 +213,16 @@ class PostsRepository:
         ).one_or_none()
         return (row.id, row.author_id) if row else None
 
+    def share_visible(self, viewer_id: int, post_id: int) -> int | None:
+        """The author of a visible post, the post key-share locked (it stays while what follows is written,
+        as a new comment or reaction needs; such locks never wait for each other)."""
+        if not self._lock_post(post_id, key_share=True):  # see _lock_post: judged after the lock, not during
+            return None
+        author = self.session.execute(
+            select(Post.author_id).where(Post.id == post_id, self.visible_to(viewer_id))
+        ).scalar_one_or_none()
+        return int(author) if author is not None else None
+
     # -- digest ----------------------------------------------------------------------------------
 
     def digest(
@@ -338,27 +348,28 @@ class PostsRepository:
             return None
         return [CommentRow(r.id, r.pid, r.author_id, r.body, r.created_at) for r in rows if r.id is not None]
 
-    def add_comment(self, viewer_id: int, post_id: int, body: str) -> CommentRow | None:
-        """Count and insert the comment if the post is visible to its author (``None`` otherwise)."""
+    def add_comment(self, viewer_id: int, post_id: int, body: str) -> tuple[CommentRow, int] | None:
+        """Count and insert the comment if the post is visible to its author: the comment and the post's author
+        (``None`` when not visible)."""
         if not self._lock_post(post_id, key_share=True):  # see _lock_post: judged after the lock, not during
             return None
         # Core execution on the session's connection: rows, no ORM objects to synchronise (its bulk path
         # costs more than the statements)
         connection = self.session.connection()
-        counted = connection.execute(
+        post_author = connection.execute(
             update(Post)
             .where(Post.id == post_id, self.visible_to(viewer_id))
             .values(comment_count=Post.comment_count + 1)
-            .returning(Post.id)
-        ).one_or_none()
-        if counted is None:
+            .returning(Post.author_id)
+        ).scalar_one_or_none()
+        if post_author is None:
             return None
         row = connection.execute(
             insert(Comment)
             .values(post_id=post_id, author_id=viewer_id, body=body)
             .returning(Comment.id, Comment.created_at)
         ).one()
-        return CommentRow(row.id, post_id, viewer_id, body, row.created_at)
+        return CommentRow(row.id, post_id, viewer_id, body, row.created_at), int(post_author)
 
     def visible_comment(self, viewer_id: int, comment_id: int) -> tuple[int, int, int] | None:
         """(post id, comment author, post author) of a comment on a post the viewer can see."""
