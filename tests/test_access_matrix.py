@@ -207,6 +207,14 @@ def _delete_comment(author_role: str, make_post: Callable[[World], int]) -> Call
     return make
 
 
+def _reaction(method: str, make_post: Callable[[World], int]) -> Callable[[World], Target]:
+    def make(w: World) -> Target:
+        pid = make_post(w)
+        return Target(method, f"/posts/{pid}/reactions/like", intact=_post_intact(w, pid))
+
+    return make
+
+
 # tags --------------------------------------------------------------------------------------------------
 
 
@@ -342,6 +350,13 @@ CASES = [
         _delete_comment("outsider", _conn_post),
         _expect({"owner": 204, "outsider": 204}, forbidden=("member",)),
     ),
+    # reactions: whoever sees the post reacts, unreacts and lists; nobody else learns it exists
+    Case("PUT reaction (connections)", _reaction("PUT", _conn_post), _expect(dict.fromkeys(SEE_CONN, 204))),
+    Case("PUT reaction (tags)", _reaction("PUT", _tags_post), _expect(dict.fromkeys(SEE_TAGS, 204))),
+    Case("DELETE reaction (connections)", _reaction("DELETE", _conn_post), _expect(dict.fromkeys(SEE_CONN, 204))),
+    Case("DELETE reaction (tags)", _reaction("DELETE", _tags_post), _expect(dict.fromkeys(SEE_TAGS, 204))),
+    Case("GET reactions (connections)", _get("/posts/{}/reactions", _conn_post), _expect(SEE_CONN)),
+    Case("GET reactions (tags)", _get("/posts/{}/reactions", _tags_post), _expect(SEE_TAGS)),
     # users: a profile is hidden from the users its owner blocked (identity's rule), and so are their posts
     Case(
         "GET user",
@@ -522,7 +537,7 @@ def test_the_matrix_covers_every_route_with_an_id(client: TestClient, request: p
         pytest.skip("the whole matrix was not selected")
     templates = {
         f"{method.upper()} {path}": re.compile(
-            f"^{method.upper()} " + re.sub(r"\\{[^}]+\\}", "[0-9]+", re.escape(path)) + "$"
+            f"^{method.upper()} " + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$"
         )
         for path, item in client.get("/openapi.json").json()["paths"].items()
         if "{" in path

@@ -33,6 +33,8 @@ OWN_ROWS = {
     "home_timelines": "SELECT count(*) FROM home_timelines WHERE user_id = :u OR author_id = :u",
     "home_timeline_horizons": "SELECT count(*) FROM home_timeline_horizons WHERE user_id = :u",
     "invites": "SELECT count(*) FROM invites WHERE inviter_id = :u OR used_by_id = :u",
+    "reactions": "SELECT count(*) FROM reactions WHERE user_id = :u OR post_id = ANY(:posts)",
+    "notifications": "SELECT count(*) FROM notifications WHERE recipient_id = :u OR actor_id = :u",
     "queued jobs": "SELECT count(*) FROM procrastinate_jobs WHERE args @> jsonb_build_object('user_id', :u)",
 }
 # what of another account, :u, that never involved the erased one, :gone
@@ -47,6 +49,8 @@ OTHERS_ROWS = {
     "connections": "SELECT count(*) FROM connections WHERE (user_a_id = :u OR user_b_id = :u) "
     "AND :gone NOT IN (user_a_id, user_b_id)",
     "home_timelines": "SELECT count(*) FROM home_timelines WHERE user_id = :u AND author_id <> :gone",
+    "reactions": "SELECT count(*) FROM reactions WHERE user_id = :u AND NOT post_id = ANY(:posts)",
+    "notifications": "SELECT count(*) FROM notifications WHERE recipient_id = :u AND actor_id <> :gone",
 }
 
 
@@ -97,6 +101,9 @@ def _world(api: Api) -> tuple[AppUser, AppUser, AppUser, list[int], list[int]]:
     friends_post = api.post(friend)
     api.comment(leaving, friends_post)
     api.comment(friend, posts[0])
+    api.call("PUT", f"/posts/{friends_post}/reactions/love", leaving, 204)  # told to friend
+    api.call("PUT", f"/posts/{posts[0]}/reactions/like", friend, 204)  # told to leaving
+    api.call("PUT", f"/posts/{friends_post}/reactions/wow", bystander, 204)
     api.post(bystander, media=[api.media(bystander)])
     api.post(third)
     api.call("PATCH", "/users/me", leaving, 200, json={"avatar_media_id": media[0]})
@@ -122,7 +129,7 @@ def test_an_erased_account_leaves_nothing_in_any_table_or_bucket(stack: tuple[Te
     print("before:", before, "objects:", objects_before)
     nonzero = {"users", "auth_tokens", "one_time_tokens", "account_exports", "connection_requests", "connections",
                "blocks", "user_tags", "user_tag_members", "posts", "comments", "post_audience_tags", "post_media",
-               "media", "home_timelines", "invites"}  # fmt: skip
+               "media", "home_timelines", "invites", "reactions", "notifications"}  # fmt: skip
     assert {name for name, n in before.items() if n > 0} >= nonzero
     assert objects_before >= 3  # two uploaded media and the export's zip
 
@@ -141,3 +148,5 @@ def test_an_erased_account_leaves_nothing_in_any_table_or_bucket(stack: tuple[Te
     # the comment counts it was part of went down with its comment
     friends_posts = api.call("GET", f"/users/{friend.id}/posts", friend, 200)["items"]
     assert [p["comment_count"] for p in friends_posts] == [0]
+    # its reaction is no longer counted, the bystander's still is
+    assert [p["reactions"] for p in friends_posts] == [{"wow": 1}]

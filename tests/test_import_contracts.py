@@ -14,9 +14,17 @@ from pathlib import Path
 
 import pytest
 
-DOMAINS = ("hearth_storage", "hearth_identity", "hearth_connections", "hearth_posts")
+DOMAINS = ("hearth_storage", "hearth_identity", "hearth_connections", "hearth_posts", "hearth_notifications")
 # top to bottom, as ARCHITECTURE.md draws them
-LAYERS = ["hearth_api", "hearth_posts", "hearth_connections", "hearth_identity", "hearth_storage", "hearth_platform"]
+LAYERS = [
+    "hearth_api",
+    "hearth_notifications",
+    "hearth_posts",
+    "hearth_connections",
+    "hearth_identity",
+    "hearth_storage",
+    "hearth_platform",
+]
 LAYERS_CONTRACT = "layers: each package imports only the packages below it"
 
 

@@ -24,7 +24,7 @@ class Scenario:
         self.write = write
 
 
-# Reads first, writes last (new posts would top the feeds); in this order.
+# Reads first, writes last (new posts would top the feeds), then the notifications the writes told; in this order.
 SCENARIOS: dict[str, Scenario] = {
     "feed": Scenario(f"{API}/feed", "GET /feed?limit=20 (first page)"),
     "feed_deep": Scenario(f"{API}/feed", "GET /feed?limit=20&cursor= (page {deep})"),
@@ -33,7 +33,15 @@ SCENARIOS: dict[str, Scenario] = {
     "digest": Scenario(f"{API}/digest", "GET /digest (last 24 h)"),
     "create_post": Scenario(f"{API}/posts", "POST /posts (30% to one tag)", write=True),
     "create_comment": Scenario(f"{API}/posts/{{post_id}}/comments", "POST /posts/{id}/comments", write=True),
+    "react": Scenario(
+        f"{API}/posts/{{post_id}}/reactions/{{kind}}",
+        "PUT / DELETE /posts/{id}/reactions/{kind} (half take back)",
+        write=True,
+    ),
+    # after the writes: the seed writes no notifications, so this reads what the writes above told
+    "notifications": Scenario(f"{API}/notifications", "GET /notifications?limit=20"),
 }
+REACTION_KINDS = ("like", "love", "laugh", "wow", "sad")
 
 
 def label(name: str, deep_page: int) -> str:
@@ -80,6 +88,7 @@ def prepare(run: Run, base: str) -> dict[str, Path]:
         t = tok[uid]
         lines["feed"].append(("GET", f"{API}/feed?limit=20", t, None))
         lines["digest"].append(("GET", f"{API}/digest", t, None))
+        lines["notifications"].append(("GET", f"{API}/notifications?limit=20", t, None))
         lines["profile"].append(("GET", f"{API}/users/{friend.get(uid) or uid}/posts?limit=20", t, None))
         if uid in commented:
             pid = commented[uid]
@@ -87,6 +96,11 @@ def prepare(run: Run, base: str) -> dict[str, Path]:
             lines["create_comment"].append(
                 ("POST", f"{API}/posts/{pid}/comments", t, {"body": f"Nice one! (bench comment {i})"})
             )
+            # a reaction and its taking back, on consecutive lines: as wrk rotates, about half the requests add
+            # a reaction (and tell the author), half take one back
+            kind = rng.choice(REACTION_KINDS)
+            lines["react"].append(("PUT", f"{API}/posts/{pid}/reactions/{kind}", t, None))
+            lines["react"].append(("DELETE", f"{API}/posts/{pid}/reactions/{kind}", t, None))
         audience: dict[str, Any] = {"type": "connections"}
         if uid in first_tag and rng.random() < 0.3:
             audience = {"type": "tags", "tag_ids": [first_tag[uid]]}

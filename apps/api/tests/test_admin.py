@@ -71,6 +71,10 @@ def test_a_suspended_user_cannot_log_in_and_their_content_is_hidden(admin: Admin
     post = api.post(user)
     friends_post = api.post(friend)
     api.comment(user, friends_post, "a comment of the suspended user")
+    api.call("PUT", f"/posts/{friends_post}/reactions/like", user, 204)  # told to friend
+    api.post(user, body=f"hi @{friend.username}")  # a mention, told to friend
+    told = api.call("GET", "/notifications", friend, 200)["items"]
+    assert {n["type"] for n in told} >= {"comment", "reaction", "mention"}
 
     code, out, _ = admin("suspend", user.username)
     assert code == 0 and "suspended" in out
@@ -82,6 +86,14 @@ def test_a_suspended_user_cannot_log_in_and_their_content_is_hidden(admin: Admin
     assert_problem(client.get(f"{API}/users/{user.id}/posts", headers=friend.headers), 404, "not_found")
     assert post not in [p["id"] for p in api.call("GET", "/feed", friend, 200)["items"]]
     assert api.call("GET", f"/posts/{friends_post}/comments", friend, 200)["items"] == []
+    # and in the reactors, the notifications it caused (listed and counted) and as a name to mention
+    assert api.call("GET", f"/posts/{friends_post}/reactions", friend, 200)["items"] == []
+    assert api.call("GET", "/notifications", friend, 200)["items"] == []
+    assert api.call("GET", "/notifications/unread-count", friend, 200)["count"] == 0
+    body = api.call(
+        "POST", "/posts", friend, 201, json={"body": f"@{user.username}", "audience": {"type": "connections"}}
+    )
+    assert "<a" not in body["body"]
 
     code, out, _ = admin("unsuspend", user.username)
     assert code == 0 and "unsuspended" in out
@@ -89,6 +101,8 @@ def test_a_suspended_user_cannot_log_in_and_their_content_is_hidden(admin: Admin
     assert api.call("GET", f"/posts/{post}", friend, 200)["id"] == post
     assert post in [p["id"] for p in api.call("GET", "/feed", friend, 200)["items"]]
     assert len(api.call("GET", f"/posts/{friends_post}/comments", friend, 200)["items"]) == 1
+    assert len(api.call("GET", f"/posts/{friends_post}/reactions", friend, 200)["items"]) == 1
+    assert len(api.call("GET", "/notifications", friend, 200)["items"]) == len(told)
     assert admin("suspend", "nobody_by_this_name")[0] == 1
 
 

@@ -4,7 +4,9 @@ work that enqueued it commits, a failing job is retried, and the queue shows in 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -174,3 +176,33 @@ def test_a_job_no_package_declared_cannot_be_enqueued(jobs: Jobs) -> None:
     stray = Job(name="nobody.declared", run=record)
     with pytest.raises(LookupError):
         jobs.enqueue(stray, path="/dev/null", value=json.dumps("x"))
+
+
+def test_a_server_gone_without_a_lifespan_shutdown_still_stops_its_worker_quietly(
+    base_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn skips the lifespan shutdown when a second Ctrl-C comes during its shutdown (``uv run`` forwards
+    the terminal's), and the loop then cancels the lifespan: the in-process worker is stopped all the same, and
+    nothing is raised for the server to log as a traceback."""
+    settings = base_settings.model_copy(update={"jobs_in_process": True, "jobs_queues": [QUEUE]})
+    app = build_app(settings, [TEST_PACKAGE], configure_logs=False)
+
+    async def serve_then_vanish() -> list[str]:
+        started = asyncio.Event()
+
+        async def lifespan() -> None:
+            async with app.router.lifespan_context(app):
+                started.set()
+                await asyncio.Event().wait()  # as starlette waits for uvicorn's shutdown message
+
+        task = asyncio.create_task(lifespan())
+        await started.wait()
+        await asyncio.sleep(0.2)  # the worker is running
+        assert [t for t in asyncio.all_tasks() if t.get_name() == "jobs"]
+        task.cancel()
+        await task  # returns: the cancellation ends the lifespan as a shutdown would
+        return [t.get_name() for t in asyncio.all_tasks() if t.get_name() == "jobs"]
+
+    with caplog.at_level(logging.ERROR):
+        assert asyncio.run(serve_then_vanish()) == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -1,4 +1,5 @@
-"""Round trips per request do not grow with page size or with the authors, tags and comments on a page.
+"""Round trips per request do not grow with page size or with the authors, tags, comments and reactions on a
+page.
 
 Counts include authentication and run with every cache cold (no cache is consulted for visibility).
 """
@@ -16,7 +17,7 @@ from fastapi.testclient import TestClient
 
 API = "/api/v1"
 SIZES = (1, 20, 100)
-BUDGET = {"feed": 8, "user_posts": 8, "digest": 8, "comments": 4, "post": 7}
+BUDGET = {"feed": 8, "user_posts": 8, "digest": 8, "comments": 4, "post": 7, "reactions": 4}
 
 
 @dataclass
@@ -62,8 +63,9 @@ class Scene:
 @pytest.fixture(scope="module")
 def scene(client: TestClient) -> Scene:
     """A viewer connected to 101 authors; each author has an avatar and posts, with an image, to a tag of
-    their own that holds the viewer, and comments on one hub post: so a page has distinct authors,
-    avatars, tags, media and comments on every item."""
+    their own that holds the viewer, and comments on and reacts to one hub post; the viewer and the author
+    react to each tagged post: so a page has distinct authors, avatars, tags, media, comments and reactions
+    on every item."""
     viewer = _register(client)
     avatar = _upload(client, viewer)
     assert client.patch(f"{API}/users/me", json={"avatar_media_id": avatar}, headers=viewer.headers).status_code == 200
@@ -79,8 +81,10 @@ def scene(client: TestClient) -> Scene:
     hub = client.post(
         f"{API}/posts", json={"body": "hub", "audience": {"type": "connections"}}, headers=viewer.headers
     ).json()["id"]
-    for a in [viewer, *authors]:
+    for i, a in enumerate([viewer, *authors]):
         assert client.post(f"{API}/posts/{hub}/comments", json={"body": "c"}, headers=a.headers).status_code == 201
+        kind = ("like", "love", "laugh", "wow", "sad")[i % 5]
+        assert client.put(f"{API}/posts/{hub}/reactions/{kind}", headers=a.headers).status_code == 204
     # newer than the hub, so every feed page is made of tagged posts with media
     for a in authors:
         audience = {"type": "tags", "tag_ids": [tags[a.id]]}
@@ -90,6 +94,8 @@ def scene(client: TestClient) -> Scene:
             headers=a.headers,
         )
         assert r.status_code == 201, r.text
+        for who, kind in ((viewer, "like"), (a, "love")):
+            assert client.put(f"{API}/posts/{r.json()['id']}/reactions/{kind}", headers=who.headers).status_code == 204
     return Scene(viewer, authors, hub, authors[0], r.json()["id"])
 
 
@@ -112,8 +118,10 @@ def test_feed_statements(client: TestClient, count_queries: Callable[[], Any], s
     body = client.get(f"{API}/feed", params={"limit": limit}, headers=scene.viewer.headers).json()
     tagged = [p for p in body["items"] if p["body"] == "tagged"]
     assert tagged and all(p["media"][0]["url"] and p["author"]["avatar_url"] for p in tagged)
-    # token, the timeline's page (with its horizon, visibility, media ids, tag ids in one), authors, avatars, media
-    assert count == 5
+    assert all(p["reactions"] == {"like": 1, "love": 1} and p["my_reactions"] == ["like"] for p in tagged)
+    # token, the timeline's page (with its horizon, visibility, media ids, tag ids in one), authors, avatars, media,
+    # reactions (counts and the viewer's kinds of the whole page in one)
+    assert count == 6
     assert count <= BUDGET["feed"]
 
 
@@ -127,7 +135,7 @@ def test_feed_tag_filter_statements(
     with count_queries() as q:
         r = client.get(f"{API}/feed", params={"limit": limit, "tag_id": tag["id"]}, headers=scene.viewer.headers)
     assert r.status_code == 200 and len(r.json()["items"]) == limit
-    assert q.count == 6 <= BUDGET["feed"]  # + the tag ownership check
+    assert q.count == 7 <= BUDGET["feed"]  # + the tag ownership check
 
 
 @pytest.mark.parametrize("limit", SIZES)
@@ -146,7 +154,7 @@ def test_user_posts_statements(client: TestClient, count_queries: Callable[[], A
         assert client.post(f"{API}/posts", json=body, headers=author.headers).status_code == 201
     count, n = _count(client, count_queries, f"{API}/users/{author.id}/posts", scene.viewer.headers, limit)
     assert n == limit
-    assert count == 6  # token, the user exists, the page, the author, the avatar, media
+    assert count == 7  # token, the user exists, the page, the author, the avatar, media, reactions
     assert count <= BUDGET["user_posts"]
 
 
@@ -156,8 +164,9 @@ def test_digest_statements(client: TestClient, count_queries: Callable[[], Any],
     assert r.status_code == 200
     d = r.json()
     assert len(d["authors"]) == 50 and d["post_count"] >= 101
-    # token, connected ids, the digest (counts and latest posts in one), authors, avatars, media
-    assert q.count == 6 <= BUDGET["digest"]
+    assert sum(1 for a in d["authors"] for p in a["latest_posts"] if p["reactions"]) >= 49
+    # token, connected ids, the digest (counts and latest posts in one), authors, avatars, media, reactions
+    assert q.count == 7 <= BUDGET["digest"]
 
 
 def test_one_post_statements(client: TestClient, count_queries: Callable[[], Any], scene: Scene) -> None:
@@ -165,4 +174,13 @@ def test_one_post_statements(client: TestClient, count_queries: Callable[[], Any
         r = client.get(f"{API}/posts/{scene.media_post}", headers=scene.viewer.headers)
     assert r.status_code == 200 and r.json()["media"] and r.json()["author"]["avatar_url"]
     assert r.json()["audience"] == {"type": "limited"}
-    assert q.count == 5 <= BUDGET["post"]  # token, the post, the author, the avatar, media
+    assert r.json()["reactions"] == {"like": 1, "love": 1} and r.json()["my_reactions"] == ["like"]
+    assert q.count == 6 <= BUDGET["post"]  # token, the post, the author, the avatar, media, reactions
+
+
+@pytest.mark.parametrize("limit", SIZES)
+def test_reactors_statements(client: TestClient, count_queries: Callable[[], Any], scene: Scene, limit: int) -> None:
+    count, n = _count(client, count_queries, f"{API}/posts/{scene.hub_post}/reactions", scene.viewer.headers, limit)
+    assert n == limit
+    assert count == 4  # token, the page and the post's visibility in one, reactors, avatars
+    assert count <= BUDGET["reactions"]

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from hearth_posts.sanitize import has_text, sanitize_html
+from hearth_posts.sanitize import has_text, link_mentions, mention_names, sanitize_html
 
 
 @pytest.mark.parametrize(
@@ -170,3 +170,19 @@ def test_tricky_markup_still_leaves_only_the_subset(nasty: str) -> None:
     out = sanitize_html(nasty)
     assert not any(ch in out for ch in "\x00\x01\x02\x0b")
     test_only_allowed_tags_attributes_and_schemes_survive(nasty)
+
+
+def test_mentions_are_found_outside_code_addresses_and_paths() -> None:
+    body = sanitize_html(
+        "hi @Alice, @bob_2 and @Alice again; bob@example.com, @example.com, https://x.com/@carol, "
+        "<code>@dave</code>, @ab (too short), thanks @eve."
+    )
+    assert mention_names(body) == ["alice", "bob_2", "eve"]
+    linked = link_mentions(body, {"alice": "https://h/api/v1/users/1", "eve": "https://h/api/v1/users/5"})
+    assert linked.count('<a href="https://h/api/v1/users/1" rel="nofollow noopener">@Alice</a>') == 2
+    assert '<a href="https://h/api/v1/users/5" rel="nofollow noopener">@eve</a>.' in linked
+    assert "@bob_2 and" in linked  # no such user: stays text
+    # a stored mention sent back in an edit is kept, found again, and not linked twice
+    again = sanitize_html(linked)
+    assert mention_names(again) == ["alice", "bob_2", "eve"]
+    assert link_mentions(again, {"alice": "https://h/api/v1/users/1"}) == again

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 import hearth_connections
 import hearth_identity
+import hearth_notifications
 import hearth_posts
 import hearth_storage
 from hearth_platform.app import Package, build_app
@@ -20,6 +21,7 @@ PACKAGES: tuple[Package, ...] = (
     hearth_identity.package,
     hearth_connections.package,
     hearth_posts.package,
+    hearth_notifications.package,
 )
 
 

@@ -109,6 +109,16 @@ class UserRepository:
             .exists()
         )
 
+    def ids_by_username(self, usernames: Collection[str]) -> dict[str, int]:
+        """``username -> id`` of the active users among ``usernames`` (stored lower-case): a suspended account, or
+        one being erased, is nobody, as in ``rows``."""
+        names = sorted({u.lower() for u in usernames})
+        if not names:
+            return {}
+        stmt = select(User.username, User.id).where(User.username.in_(names), User.status == ACTIVE)
+        rows = self.session.execute(stmt)
+        return {r.username: r.id for r in rows}
+
     def rows(self, user_ids: Collection[int]) -> dict[int, UserRow]:
         ids = valid_ids(user_ids)
         if not ids:

@@ -170,6 +170,11 @@ def build_app(
         )
         try:
             yield {}
+        except asyncio.CancelledError:
+            # The server stopped without a lifespan shutdown: uvicorn skips it when a second SIGINT comes
+            # during its shutdown (`uv run` forwards the terminal's Ctrl-C), and the loop then cancels this
+            # task. The same clean-up as a shutdown, below, without a traceback logged for it.
+            log.debug("the server stopped without a lifespan shutdown")
         finally:
             if worker is not None:  # lets the jobs it runs finish (up to 10 s), then stops
                 worker.cancel()

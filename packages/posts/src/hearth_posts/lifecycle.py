@@ -1,9 +1,9 @@
 """Posts' part of an account's lifecycle: handlers of identity's events (subscribed in ``events.py``).
 
 - ``AccountErasing``: the account's comments on others' posts go, and those posts' ``comment_count`` drops
-  by as many; its posts go (with their comments, audience and media links); its home timeline and horizon
-  go, and its posts' rows in everyone's timelines. In the erasure job's transaction.
-- ``AccountExporting``: ``posts.json`` and ``comments.json`` go into the archive.
+  by as many; its reactions go; its posts go (with their comments, reactions, audience and media links); its
+  home timeline and horizon go, and its posts' rows in everyone's timelines. In the erasure job's transaction.
+- ``AccountExporting``: ``posts.json``, ``comments.json`` and ``reactions.json`` go into the archive.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hearth_identity import AccountErasing, AccountExporting
 from hearth_platform.uow import UnitOfWorkContext
 
-from .models import Comment, HomeTimeline, Post, PostAudienceTag, TimelineHorizon
+from .models import Comment, HomeTimeline, Post, PostAudienceTag, Reaction, TimelineHorizon
 
 
 class AccountPosts:
@@ -40,6 +40,7 @@ class AccountPosts:
             .values(comment_count=Post.comment_count - counts.c.n)
         )
         s.execute(delete(Comment).where(Comment.author_id == user_id))
+        s.execute(delete(Reaction).where(Reaction.user_id == user_id))  # counted when read: no count to lower
         s.execute(delete(Post).where(Post.author_id == user_id))  # their comments, audience and media rows too
         s.execute(delete(HomeTimeline).where(HomeTimeline.user_id == user_id))
         # its posts in others' timelines: no index leads there (timelines are written far more often than
@@ -78,7 +79,13 @@ class AccountPosts:
                 select(Comment).where(Comment.author_id == user_id).order_by(Comment.created_at, Comment.id)
             )
         ]
-        return {"posts.json": posts, "comments.json": comments}
+        reactions = [
+            {"post_id": r.post_id, "kind": r.kind, "created_at": r.created_at}
+            for r in self._session.scalars(
+                select(Reaction).where(Reaction.user_id == user_id).order_by(Reaction.created_at, Reaction.id)
+            )
+        ]
+        return {"posts.json": posts, "comments.json": comments, "reactions.json": reactions}
 
 
 def on_account_erasing(uow: UnitOfWorkContext, event: AccountErasing) -> None:

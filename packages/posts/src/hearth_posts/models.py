@@ -1,4 +1,4 @@
-"""Tables owned by the posts package: posts, their audience tags and media, and comments."""
+"""Tables owned by the posts package: posts, their audience tags and media, comments and reactions."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -25,6 +26,7 @@ from hearth_platform.database import Base
 
 AUDIENCE_CONNECTIONS = "connections"
 AUDIENCE_TAGS = "tags"
+REACTION_KINDS = ("like", "love", "laugh", "wow", "sad")
 
 
 class Post(Base):
@@ -90,6 +92,30 @@ class Comment(Base):
     __table_args__ = (
         Index("ix_comments_post_created", "post_id", "created_at", "id"),
         Index("ix_comments_author_id", "author_id"),
+    )
+
+
+class Reaction(Base):
+    """One user's reaction of one kind to a post (a user may give several kinds, each once)."""
+
+    __tablename__ = "reactions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    post_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('like', 'love', 'laugh', 'wow', 'sad')", name="kind"),
+        # idempotent PUT (ON CONFLICT DO NOTHING); a page's counts and the caller's kinds (an index-only scan)
+        UniqueConstraint("post_id", "user_id", "kind"),
+        # the reactors list, newest first
+        Index("ix_reactions_post_created", "post_id", text("created_at DESC"), text("id DESC")),
+        # a user's reactions (their erasure, their export)
+        Index("ix_reactions_user_id", "user_id"),
     )
 
 

@@ -10,11 +10,11 @@ from .events import subscribe
 from .jobs import JOBS
 from .lifecycle import AccountPosts
 from .router import media_router, router
-from .service import FeedService, PostMediaAccess, PostsService, TimelineService
+from .service import FeedService, PostMediaAccess, PostsService, ReactionsService, TimelineService
 
 
 def _register(container: Container, settings: Settings) -> None:
-    for service in (PostsService, FeedService, PostMediaAccess, TimelineService, AccountPosts):
+    for service in (PostsService, FeedService, PostMediaAccess, ReactionsService, TimelineService, AccountPosts):
         container.register(service)
 
 

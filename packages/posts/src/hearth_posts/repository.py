@@ -224,6 +224,16 @@ class PostsRepository:
         ).one_or_none()
         return (row.id, row.author_id) if row else None
 
+    def share_visible(self, viewer_id: int, post_id: int) -> int | None:
+        """The author of a visible post, the post key-share locked (it stays while what follows is written,
+        as a new comment or reaction needs; such locks never wait for each other)."""
+        if not self._lock_post(post_id, key_share=True):  # see _lock_post: judged after the lock, not during
+            return None
+        author = self.session.execute(
+            select(Post.author_id).where(Post.id == post_id, self.visible_to(viewer_id))
+        ).scalar_one_or_none()
+        return int(author) if author is not None else None
+
     # -- digest ----------------------------------------------------------------------------------
 
     def digest(
@@ -312,16 +322,18 @@ class PostsRepository:
             return None
         return [CommentRow(r.id, r.pid, r.author_id, r.body, r.created_at) for r in rows if r.id is not None]
 
-    def add_comment(self, viewer_id: int, post_id: int, body: str) -> CommentRow | None:
-        """Count and insert the comment if the post is visible to its author (``None`` otherwise)."""
+    def add_comment(self, viewer_id: int, post_id: int, body: str) -> tuple[CommentRow, int] | None:
+        """Count and insert the comment if the post is visible to its author: the comment and the post's author
+        (``None`` when not visible)."""
         # compiled once, run on the driver's cursor: building these statements cost more than running them
         params = {"viewer": viewer_id, "post": post_id}
         if not _LOCK_POST_KEY_SHARE.all(self.session, params):  # see _lock_post: judged after the lock
             return None
-        if not _COUNT_COMMENT.all(self.session, params):
+        counted = _COUNT_COMMENT.all(self.session, params)
+        if not counted:
             return None
         (row,) = _INSERT_COMMENT.all(self.session, {**params, "body": body})
-        return CommentRow(row.id, post_id, viewer_id, body, row.created_at)
+        return CommentRow(row.id, post_id, viewer_id, body, row.created_at), int(counted[0].author_id)
 
     def visible_comment(self, viewer_id: int, comment_id: int) -> tuple[int, int, int] | None:
         """(post id, comment author, post author) of a comment on a post the viewer can see."""
@@ -419,7 +431,7 @@ def _count_comment() -> Update:
         update(Post)
         .where(Post.id == bindparam("post", type_=BigInteger), PostsRepository.visible_to(viewer))
         .values(comment_count=Post.comment_count + 1)
-        .returning(Post.id)
+        .returning(Post.author_id)
     )
 
 

@@ -1,4 +1,4 @@
-"""Thin HTTP handlers for posts, comments, the feed and the digest."""
+"""Thin HTTP handlers for posts, comments, reactions, the feed and the digest."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 from hearth_storage import Media
 
-from .schemas import Comment, CommentCreate, Digest, Post, PostCreate, PostUpdate
-from .service import FeedService, PostMediaAccess, PostsService
+from .schemas import Comment, CommentCreate, Digest, Post, PostCreate, PostUpdate, ReactionKind, Reactor
+from .service import FeedService, PostMediaAccess, PostsService, ReactionsService
 
 router = Router(tags=["posts"])
 media_router = Router(tags=["media"])
 
 Posts = Annotated[PostsService, Depends(provide(PostsService))]
 Feeds = Annotated[FeedService, Depends(provide(FeedService))]
+Reactions = Annotated[ReactionsService, Depends(provide(ReactionsService))]
 # a GET that may write: an upload found complete is recorded as ready
 MediaAccess = Annotated[PostMediaAccess, Depends(provide(PostMediaAccess, writes=True))]
 
@@ -120,6 +121,40 @@ def delete_comment(comment_id: PathId, user: CurrentUser, posts: Posts) -> Respo
     """
     posts.delete_comment(user.user_id, comment_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/posts/{post_id}/reactions/{kind}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[WriteLimit],
+)
+def react(post_id: PathId, kind: ReactionKind, user: CurrentUser, reactions: Reactions) -> Response:
+    """React to a visible post (idempotent: the same kind again changes nothing)."""
+    reactions.react(user.user_id, post_id, kind)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/posts/{post_id}/reactions/{kind}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[WriteLimit],
+)
+def unreact(post_id: PathId, kind: ReactionKind, user: CurrentUser, reactions: Reactions) -> Response:
+    """Take one's reaction back (idempotent)."""
+    reactions.unreact(user.user_id, post_id, kind)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/posts/{post_id}/reactions")
+def list_reactions(
+    post_id: PathId,
+    user: CurrentUser,
+    page: Pagination,
+    reactions: Reactions,
+    kind: Annotated[ReactionKind | None, Query(description="Only reactions of this kind")] = None,
+) -> Page[Reactor]:
+    """Who reacted to a visible post, newest first; users blocked either way are left out."""
+    return reactions.reactors(user.user_id, post_id, kind, page)
 
 
 @router.get("/feed")

@@ -1,4 +1,5 @@
-"""User HTML, made safe before it is stored: the contract's small subset, safe links, bare URLs linked.
+"""User HTML, made safe before it is stored: the contract's small subset, safe links, bare URLs linked, and
+``@username`` mentions found and linked to their users (:func:`mention_names`, :func:`link_mentions`).
 
 nh3 (Ammonia) does the sanitising. Around it, what a writer has always seen stays so: a tag outside the
 subset shows as the text it was typed as (Ammonia would drop it silently), character references in text
@@ -10,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_right
+from collections.abc import Mapping
 from functools import cache
 from html.entities import html5 as html5_entities
 
@@ -300,3 +302,59 @@ def clean_body(raw: str) -> str:
     if has_text(body):
         return body
     return html.escape(remove_bidi(_CONTROL.sub("", raw)), quote=False).strip()
+
+
+# -- mentions ---------------------------------------------------------------------------------------------
+
+# ``@username`` as the contract spells a username, standing alone: not the tail of an address or a path
+# (``bob@example.com``, ``…/@bob``) and not a domain (``@example.com``).
+_MENTION = re.compile(r"(?<![\w@/.#&;:+=-])@([A-Za-z0-9_]{3,30})(?![\w@]|\.\w)")
+MAX_MENTIONS = 50  # a body naming more tells and links only the first 50 (a mass mention is not a message)
+
+
+def _text_runs(sanitized: str) -> list[tuple[str, str]]:
+    """Sanitised HTML as ``(piece, where)``: ``where`` is ``"tag"`` for markup, ``"code"`` inside ``pre`` or
+    ``code``, ``"a"`` inside a link, ``"text"`` otherwise (the output of :func:`sanitize_html` only: text
+    there never holds a raw ``<``)."""
+    runs: list[tuple[str, str]] = []
+    links = code = 0
+    pos = 0
+    for m in _OUT_TAG.finditer(sanitized):
+        if m.start() > pos:
+            runs.append((sanitized[pos : m.start()], "code" if code else "a" if links else "text"))
+        runs.append((m[0], "tag"))
+        step = -1 if m[1] else 1
+        if m[2] == "a":
+            links = max(0, links + step)
+        elif m[2] in ("pre", "code"):
+            code = max(0, code + step)
+        pos = m.end()
+    if pos < len(sanitized):
+        runs.append((sanitized[pos:], "code" if code else "a" if links else "text"))
+    return runs
+
+
+def mention_names(sanitized: str) -> list[str]:
+    """The usernames a sanitised body mentions (lower-case, each once, in order, at most ``MAX_MENTIONS``):
+    ``@name`` in its text outside ``pre`` and ``code``, and a link that shows only ``@name`` (a mention as
+    it was stored, sent back in an edit)."""
+    names: dict[str, None] = {}
+    for piece, where in _text_runs(sanitized):
+        if where == "text":
+            names.update((m[1].lower(), None) for m in _MENTION.finditer(piece))
+        elif where == "a" and (whole := _MENTION.fullmatch(piece.strip())):
+            names[whole[1].lower()] = None
+    return list(names)[:MAX_MENTIONS]
+
+
+def link_mentions(sanitized: str, hrefs: Mapping[str, str]) -> str:
+    """Each ``@name`` of ``hrefs`` (lower-case names) in the text outside links, ``pre`` and ``code`` made a
+    link to ``hrefs[name]``, with the ``rel`` of every link; the rest stays as it is."""
+    if not hrefs:
+        return sanitized
+
+    def link(m: re.Match[str]) -> str:
+        href = hrefs.get(m[1].lower())
+        return f'<a href="{html.escape(href)}" rel="{LINK_REL}">{m[0]}</a>' if href else m[0]
+
+    return "".join(_MENTION.sub(link, piece) if where == "text" else piece for piece, where in _text_runs(sanitized))

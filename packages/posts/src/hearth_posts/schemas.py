@@ -1,4 +1,4 @@
-"""Request and response models of the posts package (the API's Post, Comment and digest objects)."""
+"""Request and response models of the posts package (the API's Post, Comment, reaction and digest objects)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ PostBody = Annotated[
 CommentBody = Annotated[
     str, Field(max_length=COMMENT_MAX), AfterValidator(_shows_text), WithJsonSchema(_body_schema(COMMENT_MAX))
 ]
+
+ReactionKind = Literal["like", "love", "laugh", "wow", "sad"]  # models.REACTION_KINDS, in this order
 
 
 class ConnectionsAudience(BaseModel):
@@ -145,6 +147,8 @@ class Post(BaseModel):
     audience: AudienceOut
     media: list[Media]
     comment_count: int
+    reactions: dict[ReactionKind, int] = Field(description="Count per kind, for the kinds with a count above zero")
+    my_reactions: list[ReactionKind] = Field(description="The caller's own reactions to the post")
     created_at: datetime
     updated_at: datetime
 
@@ -176,6 +180,14 @@ class Comment(BaseModel):
     post_id: int
     author: UserSummary
     body: str
+    created_at: datetime
+
+
+class Reactor(BaseModel):
+    """Someone's reaction to a post, in the post's reactors list."""
+
+    user: UserSummary
+    kind: ReactionKind
     created_at: datetime
 
 

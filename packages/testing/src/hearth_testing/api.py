@@ -159,6 +159,21 @@ class Api:
     def comment(self, author: Caller, post_id: int, body: str = "a comment") -> int:
         return int(self.call("POST", f"/posts/{post_id}/comments", author, 201, json={"body": body})["id"])
 
+    def react(self, user: Caller, post_id: int, kind: str = "like", *, method: str = "PUT") -> None:
+        """``user`` reacts ``kind`` to the post (``method="DELETE"``: takes it back)."""
+        self.call(method, f"/posts/{post_id}/reactions/{kind}", user, 204)
+
+    def notifications(self, user: Caller, **params: Any) -> list[dict[str, Any]]:
+        """The first page (up to 100) of ``user``'s notifications."""
+        return list(self.call("GET", "/notifications", user, 200, params={"limit": 100, **params})["items"])
+
+    def unread_count(self, user: Caller) -> int:
+        return int(self.call("GET", "/notifications/unread-count", user, 200)["count"])
+
+    def read_all(self, user: Caller) -> None:
+        """Mark every notification of ``user`` read."""
+        self.call("POST", "/notifications/read", user, 204, json={"up_to_id": 2**63 - 1})
+
     def media(self, owner: Caller, *, upload: bool = True, content: bytes = PNG) -> int:
         """A PNG media object of ``owner``: uploaded (ready), or only announced (pending); its id."""
         size = len(content)

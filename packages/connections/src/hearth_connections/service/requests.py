@@ -13,7 +13,7 @@ from hearth_platform.pagination import Page, PageRequest, split_page
 from .. import schemas
 from ..caching import GraphCache
 from ..errors import AlreadyConnected, Blocked, NotConnected, RequestNotFound, RequestPending, SelfRequest
-from ..events import ConnectionAccepted
+from ..events import ConnectionAccepted, ConnectionRequested
 from ..models import ACCEPTED, CANCELLED, PENDING, REJECTED
 from ..repository import ConstraintViolation, Repository, RequestRow
 from ..tag_repository import TagRepository
@@ -54,6 +54,7 @@ class RequestsService:
         views = self._request_views([row])
         if not views:  # one of the two accounts went away meanwhile
             raise UserNotFound(user_id)
+        self._events.publish(ConnectionRequested(row.id, me, user_id))
         return views[0]
 
     def _request_views(self, rows: list[RequestRow]) -> list[schemas.ConnectionRequest]:

@@ -32,6 +32,10 @@ class UserDirectory:
         urls = views.avatar_urls(self._avatars, (r.avatar_media_id for r in rows.values()))
         return {uid: views.profile(row, urls) for uid, row in rows.items()}
 
+    def ids_by_username(self, usernames: Collection[str]) -> dict[str, int]:
+        """``username -> id`` of the users among ``usernames`` (case-insensitive; one query, none for none)."""
+        return self._users.ids_by_username(usernames)
+
     def existing_ids(self, user_ids: Collection[int]) -> set[int]:
         """Which of ``user_ids`` are users (one query; none for an empty input)."""
         return self._users.existing_ids(user_ids)

@@ -4,8 +4,11 @@
 - :class:`PostMediaAccess` (``media.py``): who may read a media (``GET /media/{id}``) beside its owner, and
   which media were never attached (for their erasure).
 - :class:`FeedService` (``feed.py``): the home feed (from home timelines), a user's posts, the digest.
+- :class:`ReactionsService` (``reactions.py``): add and remove reactions, the reactors of a post.
+- :class:`PostVisibility` (``visibility.py``): who may see a post, as SQL for the layers above.
 - :class:`TimelineService` (``timeline.py``): writing home timelines (fan-out, backfill, cut to depth).
-- ``assembly.py``: post and comment rows into API objects, one batched read per kind of data.
+- ``assembly.py``: post and comment rows into API objects, one batched read per kind of data (reactions
+  included).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 from .feed import FeedService
 from .media import PostMediaAccess
 from .posts import PostsService
+from .reactions import ReactionsService
 from .timeline import TimelineService
+from .visibility import PostVisibility
 
-__all__ = ["FeedService", "PostMediaAccess", "PostsService", "TimelineService"]
+__all__ = ["FeedService", "PostMediaAccess", "PostVisibility", "PostsService", "ReactionsService", "TimelineService"]

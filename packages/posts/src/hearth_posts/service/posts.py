@@ -8,14 +8,16 @@ from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph, TagNotFound
 from hearth_identity import UserDirectory
+from hearth_platform.events import EventPublisher
 from hearth_platform.metrics import app_metrics
 from hearth_platform.pagination import Page, PageRequest, split_page
+from hearth_platform.settings import Settings
 from hearth_storage import MediaNotFound, MediaService
 
 from ..errors import CommentNotFound, MediaNotReady, NotCommentDeleter, NotPostAuthor, PostNotFound
+from ..events import CommentCreated, UsersMentioned
 from ..models import AUDIENCE_CONNECTIONS, AUDIENCE_TAGS
 from ..repository import PostsRepository
-from ..sanitize import clean_body
 from ..schemas import (
     AudienceIn,
     Comment,
@@ -26,6 +28,7 @@ from ..schemas import (
     TagsAudience,
 )
 from .assembly import Assembler
+from .mentions import Mentions
 from .timeline import TimelineService
 
 
@@ -37,12 +40,16 @@ class PostsService:
         users: UserDirectory,
         media: MediaService,
         timeline: TimelineService,
+        events: EventPublisher,
+        settings: Settings,
     ) -> None:
         self.repo = PostsRepository(session, graph)
+        self.events = events
+        self.mentions = Mentions(users, graph, settings)
         self.graph = graph
         self.media = media
         self.timeline = timeline
-        self.assemble = Assembler(users, media)
+        self.assemble = Assembler(users, media, session)
 
     # -- posts -------------------------------------------------------------------------------------
 
@@ -66,7 +73,7 @@ class PostsService:
                 raise MediaNotReady(mid)
 
     def create_post(self, author_id: int, data: PostCreate) -> Post:
-        body = clean_body(data.body)
+        body, mentioned = self.mentions.written(author_id, data.body)
         tag_ids = self._checked_tags(author_id, data.audience)
         self._checked_media(author_id, data.media_ids)
         audience_type = AUDIENCE_TAGS if tag_ids else AUDIENCE_CONNECTIONS
@@ -74,10 +81,11 @@ class PostsService:
         self.repo.set_audience_tags(row.id, tag_ids)
         self.repo.attach_media(row.id, data.media_ids)
         self.timeline.post_written(row, tag_ids)  # in its audience's feeds before the 201
+        self._mentioned(row.id, None, author_id, mentioned)
         created = self.repo.get_visible(author_id, row.id)
         assert created is not None
         app_metrics().created.labels(kind="post").inc()
-        return self.assemble.posts([created], author_id)[0]
+        return self.assemble.posts([created], author_id, new=True)[0]
 
     def get_post(self, viewer_id: int, post_id: int) -> Post:
         row = self.repo.get_visible(viewer_id, post_id)
@@ -94,7 +102,7 @@ class PostsService:
 
     def update_post(self, viewer_id: int, post_id: int, data: PostUpdate) -> Post:
         self._own_locked(viewer_id, post_id)
-        body = clean_body(data.body) if data.body is not None else None
+        body, mentioned = (None, ()) if data.body is None else self.mentions.written(viewer_id, data.body)
         audience_type = None
         tag_ids: list[int] = []
         if data.audience is not None:
@@ -107,6 +115,9 @@ class PostsService:
             raise PostNotFound(post_id)
         if audience_type is not None:  # a wider audience reaches new feeds; a narrower one needs no write
             self.timeline.post_written(row, tag_ids)
+            if body is None:  # those the body names who may see the post from now on
+                mentioned = self.mentions.of(viewer_id, row.body)
+        self._mentioned(post_id, None, viewer_id, mentioned)
         return self.assemble.posts([row], viewer_id)[0]
 
     def delete_post(self, viewer_id: int, post_id: int) -> None:
@@ -125,12 +136,20 @@ class PostsService:
         return Page[Comment](items=self.assemble.comments(items), next_cursor=cursor)
 
     def add_comment(self, viewer_id: int, post_id: int, data: CommentCreate) -> Comment:
-        body = clean_body(data.body)
-        row = self.repo.add_comment(viewer_id, post_id, body)
-        if row is None:
+        body, mentioned = self.mentions.written(viewer_id, data.body)
+        added = self.repo.add_comment(viewer_id, post_id, body)
+        if added is None:
             raise PostNotFound(post_id)
+        row, post_author = added
+        self.events.publish(CommentCreated(row.id, post_id, post_author, viewer_id))
+        self._mentioned(post_id, row.id, viewer_id, mentioned)
         app_metrics().created.labels(kind="comment").inc()
         return self.assemble.comments([row])[0]
+
+    def _mentioned(self, post_id: int, comment_id: int | None, author_id: int, user_ids: tuple[int, ...]) -> None:
+        """Once the post (its audience included) or the comment is written: who may be told is decided then."""
+        if user_ids:
+            self.events.publish(UsersMentioned(post_id, comment_id, author_id, user_ids))
 
     def delete_comment(self, viewer_id: int, comment_id: int) -> None:
         found = self.repo.visible_comment(viewer_id, comment_id)

@@ -1,0 +1,174 @@
+"""All SQL of reactions: adding and removing one, the reactors of a post, and the counts and the caller's kinds
+for a page of posts in one statement."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+
+from hearth_connections import ConnectionGraph
+from hearth_identity import UserDirectory
+from hearth_platform.statements import CompiledRead
+
+from .models import REACTION_KINDS, Post, Reaction
+from .repository import PostsRepository
+
+_KIND_ORDER = {kind: i for i, kind in enumerate(REACTION_KINDS)}
+_REACTIONS = cast(Table, Reaction.__table__)  # Core for the writes: the ORM's bulk paths return no rows
+
+
+@dataclass(frozen=True, slots=True)
+class PostReactions:
+    """A post's counts (kinds above zero, in the contract's order) and the viewer's own kinds."""
+
+    counts: dict[str, int]
+    mine: list[str]
+
+
+NO_REACTIONS = PostReactions({}, [])
+
+
+@dataclass(frozen=True, slots=True)
+class ReactorRow:
+    id: int
+    user_id: int
+    kind: str
+    created_at: datetime
+
+
+class ReactionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def of_posts(self, viewer_id: int, post_ids: Collection[int]) -> dict[int, PostReactions]:
+        """Counts and the viewer's kinds of every post in ``post_ids``, in one statement whatever the number of
+        posts or reactions; posts without reactions are left out."""
+        if not post_ids:
+            return {}
+        rows = _OF_POSTS.all(self.session, {"viewer": viewer_id, "ids": list(post_ids)})
+        counts: dict[int, list[tuple[str, int, bool]]] = {}
+        for post_id, kind, count, mine in rows:
+            counts.setdefault(post_id, []).append((kind, count, mine))
+        out: dict[int, PostReactions] = {}
+        for post_id, kinds in counts.items():
+            kinds.sort(key=lambda k: _KIND_ORDER.get(k[0], len(_KIND_ORDER)))
+            out[post_id] = PostReactions({k: n for k, n, _ in kinds}, [k for k, _, m in kinds if m])
+        return out
+
+    def add(self, post_id: int, user_id: int, kind: str) -> bool:
+        """Add the reaction; False when it was already there (nothing changes). No count is written: reacting
+        never waits for another reactor, however many react to the post at once."""
+        added = self.session.execute(
+            pg_insert(_REACTIONS)
+            .values(post_id=post_id, user_id=user_id, kind=kind)
+            .on_conflict_do_nothing(constraint="uq_reactions_post_id_user_id_kind")
+            .returning(_REACTIONS.c.id)
+        )
+        return added.first() is not None
+
+    def remove(self, post_id: int, user_id: int, kind: str) -> bool:
+        """Remove the reaction; False when there was none."""
+        r = _REACTIONS.c
+        gone = self.session.execute(
+            delete(_REACTIONS).where(r.post_id == post_id, r.user_id == user_id, r.kind == kind).returning(r.id)
+        )
+        return gone.first() is not None
+
+    def has_any(self, post_id: int, user_id: int) -> bool:
+        """Whether ``user_id`` still has a reaction of any kind on the post."""
+        stmt = select(exists().where(Reaction.post_id == post_id, Reaction.user_id == user_id))
+        return bool(self.session.execute(stmt).scalar())
+
+    def reactors_page(
+        self, viewer_id: int, post_id: int, kind: str | None, after: tuple[datetime, int] | None, limit: int
+    ) -> list[ReactorRow] | None:
+        """A visible post's reactions, newest first, without those of a user who blocked the viewer or whom the
+        viewer blocked; ``None`` when the post is not visible. One statement, as the comments page."""
+        params: dict[str, Any] = {"viewer": viewer_id, "post": post_id, "limit": limit}
+        if kind is not None:
+            params["kind"] = kind
+        if after is not None:
+            params["after_at"], params["after_id"] = after
+        rows = _REACTOR_PAGES[kind is not None, after is not None].all(self.session, params)
+        if not rows:
+            return None
+        return [ReactorRow(r.id, r.user_id, r.kind, r.created_at) for r in rows if r.id is not None]
+
+
+def _of_posts() -> Executable:
+    # counted from the reactions themselves (the unique index, scanned for the page's posts): a reaction writes
+    # no shared row, so many at once never queue on one
+    viewer = bindparam("viewer", type_=BigInteger)
+    return (
+        select(
+            Reaction.post_id,
+            Reaction.kind,
+            func.count().label("n"),
+            func.bool_or(Reaction.user_id == viewer).label("mine"),
+        )
+        .where(Reaction.post_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+        .group_by(Reaction.post_id, Reaction.kind)
+    )
+
+
+def _reactors_page(by_kind: bool, after: bool) -> Select[Any]:
+    viewer = bindparam("viewer", type_=BigInteger)
+    conds: list[ColumnElement[bool]] = [
+        Reaction.post_id == Post.id,
+        ~ConnectionGraph.blocked_clause(viewer, Reaction.user_id),
+        UserDirectory.active_clause(Reaction.user_id),  # a suspended reactor, or one being erased: nobody
+    ]
+    if by_kind:
+        conds.append(Reaction.kind == bindparam("kind", type_=String))
+    if after:
+        after_key = tuple_(
+            bindparam("after_at", type_=DateTime(timezone=True)), bindparam("after_id", type_=BigInteger)
+        )
+        conds.append(tuple_(Reaction.created_at, Reaction.id) < after_key)
+    page = (
+        select(Reaction.id, Reaction.user_id, Reaction.kind, Reaction.created_at)
+        .where(*conds)
+        .order_by(Reaction.created_at.desc(), Reaction.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .lateral("page")
+    )
+    return (
+        select(Post.id.label("pid"), page.c.id, page.c.user_id, page.c.kind, page.c.created_at)
+        .select_from(Post)
+        .outerjoin(page, true())
+        .where(Post.id == bindparam("post", type_=BigInteger), PostsRepository.visible_to(viewer))
+        .order_by(page.c.created_at.desc(), page.c.id.desc())
+    )
+
+
+_OF_POSTS = CompiledRead(_of_posts)
+_REACTOR_PAGES = {
+    (by_kind, after): CompiledRead(functools.partial(_reactors_page, by_kind, after))
+    for by_kind in (False, True)
+    for after in (False, True)
+}
