@@ -16,4 +16,13 @@ def _register(container: Container, settings: Settings) -> None:
         container.register(service)
 
 
-package = Package(name="notifications", register=_register, subscribe=subscribe, routers=(router,))
+package = Package(
+    name="notifications",
+    register=_register,
+    subscribe=subscribe,
+    routers=(router,),
+    tags={
+        "notifications": "What concerns the caller: connection requests and acceptances, comments and replies, "
+        "reactions to their posts, mentions. What is listed and counted is decided when it is read.",
+    },
+)

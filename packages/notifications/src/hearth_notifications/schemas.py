@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from hearth_identity import UserSummary
+from hearth_platform.examples import example, examples
 from hearth_platform.ids import MAX_ID, Id
 
 NotificationType = Literal["connection_request", "connection_accepted", "comment", "reply", "reaction", "mention"]
@@ -15,6 +16,22 @@ MAX_IDS = 100
 
 
 class Notification(BaseModel):
+    """Something that concerns the caller: who did it, and the post or comment it is about."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "id": 501,
+                "type": "comment",
+                "actor": example(UserSummary, 1),
+                "post_id": 42,
+                "comment_id": 88,
+                "created_at": "2026-11-30T13:52:41.019884Z",
+                "read": False,
+            }
+        )
+    )
+
     id: int
     type: NotificationType
     actor: UserSummary
@@ -25,6 +42,8 @@ class Notification(BaseModel):
 
 
 class UnreadCount(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples({"count": 3}))
+
     count: int
 
 
@@ -36,7 +55,11 @@ class MarkRead(BaseModel):
 
     # the schema states the rule the server applies: exactly one of the two, present and not null
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"oneOf": [{"required": ["up_to_id"]}, {"required": ["ids"]}]}
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [{"required": ["up_to_id"]}, {"required": ["ids"]}],
+            **examples({"up_to_id": 501}, {"ids": [498, 501]}),
+        },
     )
 
     up_to_id: Annotated[Id | None, WithJsonSchema(_ID_SCHEMA)] = None

@@ -129,7 +129,14 @@ def delete_comment(comment_id: PathId, user: CurrentUser, posts: Posts) -> Respo
     dependencies=[WriteLimit],
 )
 def react(post_id: PathId, kind: ReactionKind, user: CurrentUser, reactions: Reactions) -> Response:
-    """React to a visible post (idempotent: the same kind again changes nothing)."""
+    """React to a post
+
+    Adds the caller's reaction of this `kind` (`like`, `love`, `laugh`, `wow` or `sad`) to a post they may
+    see. Each kind counts once per user, so the same kind again changes nothing (idempotent). Reactions are
+    counted in the post's `reactions`; the post's author is notified once per reactor and post, whatever
+    the kinds. `404` for a post the caller may not see, exactly as if it did not exist; `422` for an
+    unknown kind. `204`, no body.
+    """
     reactions.react(user.user_id, post_id, kind)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -140,7 +147,13 @@ def react(post_id: PathId, kind: ReactionKind, user: CurrentUser, reactions: Rea
     dependencies=[WriteLimit],
 )
 def unreact(post_id: PathId, kind: ReactionKind, user: CurrentUser, reactions: Reactions) -> Response:
-    """Take one's reaction back (idempotent)."""
+    """Take a reaction back
+
+    Removes the caller's reaction of this `kind` from a post they may see; one they had not made changes
+    nothing (idempotent). When it was their last reaction to the post, the author's `reaction`
+    notification goes too. `404` for a post the caller may not see; `422` for an unknown kind. `204`, no
+    body.
+    """
     reactions.unreact(user.user_id, post_id, kind)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -153,7 +166,12 @@ def list_reactions(
     reactions: Reactions,
     kind: Annotated[ReactionKind | None, Query(description="Only reactions of this kind")] = None,
 ) -> Page[Reactor]:
-    """Who reacted to a visible post, newest first; users blocked either way are left out."""
+    """List a post's reactions
+
+    Who reacted to a post the caller may see, with which kind and when, newest first; with `kind`, only
+    reactions of that kind. Reactors the caller has blocked, or who blocked the caller, are left out.
+    `404` for a post the caller may not see.
+    """
     return reactions.reactors(user.user_id, post_id, kind, page)
 
 

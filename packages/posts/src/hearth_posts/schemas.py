@@ -135,6 +135,8 @@ class Post(BaseModel):
                 "audience": {"type": "limited"},
                 "media": [example(Media)],
                 "comment_count": 1,
+                "reactions": {"like": 2, "love": 1},
+                "my_reactions": ["like"],
                 "created_at": "2026-11-30T13:40:05.772310Z",
                 "updated_at": "2026-11-30T13:40:05.772310Z",
             }
@@ -185,6 +187,12 @@ class Comment(BaseModel):
 
 class Reactor(BaseModel):
     """Someone's reaction to a post, in the post's reactors list."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"user": example(UserSummary, 1), "kind": "love", "created_at": "2026-11-30T13:45:12.308511Z"}
+        )
+    )
 
     user: UserSummary
     kind: ReactionKind
