@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, Response, status
@@ -17,6 +19,8 @@ from .live import StreamHub
 from .schemas import MarkRead, Notification, UnreadCount
 from .service import NotificationsService
 from .streaming import STREAM_EXAMPLE, event_stream, last_event_id
+
+log = logging.getLogger("hearth.stream")
 
 router = Router(tags=["notifications"])
 
@@ -83,6 +87,7 @@ async def open_stream(
     hub: StreamHub = request.app.state.container.resolve(StreamHub)
     token = bearer_token(request.headers.get("authorization", "").encode("latin-1")) or ""
     subscription = hub.open(user.user_id)  # the caps: refused before the answer starts
+    log.info("stream opened", extra={"user_id": user.user_id, "worker_pid": os.getpid()})
     body = event_stream(request.app.state, hub, subscription, user.token_id, token, last_event_id(last_event))
     return StreamingResponse(
         body,

@@ -37,6 +37,7 @@ from .relay import Relay
 from .seaweed import OwnSeaweed, weed_binary
 from .serve import SECRET_KEY, Serve, hearth_command, serve
 from .smtp import OwnSmtp, bodies, link_in
+from .sse import EventStream, SseEvent, open_stream
 from .stack import Stack, own_stack
 from .terminal import report
 
@@ -49,6 +50,7 @@ __all__ = [
     "SECRET_KEY",
     "Api",
     "AppUser",
+    "EventStream",
     "OwnPostgres",
     "OwnRedis",
     "OwnSeaweed",
@@ -56,8 +58,10 @@ __all__ = [
     "QueryCounter",
     "Relay",
     "Serve",
+    "SseEvent",
     "Stack",
     "all_pages",
+    "open_stream",
     "answered_within",
     "assert_no_internals",
     "assert_not_ready",
