@@ -18,7 +18,7 @@ from hearth_notifications.live import PG_CHANNEL
 from hearth_notifications.models import StreamEvent
 from hearth_notifications.stream import LiveEvents, StreamReader
 from hearth_platform.uow import unit_of_work
-from hearth_testing import Api, QueryCounter
+from hearth_testing import API, Api, QueryCounter
 
 
 @pytest.fixture
@@ -92,3 +92,29 @@ def test_a_batch_costs_the_same_whatever_it_holds(
         with count_queries() as q:
             reader_service.render(reader.id, batch)
     assert q.count <= 3  # visible posts, the notifications, their actors
+
+
+def test_the_stream_answers_server_sent_events(client: TestClient, api: Api) -> None:
+    """In process the stream ends at once (the test settings' ``stream_idle_seconds``): what it sent first."""
+    author, reader = api.user("sa"), api.user("sr")
+    api.connect(author, reader)
+    post = api.post(author)
+    r = client.get(f"{API}/stream", headers={**reader.headers, "Last-Event-ID": "0"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/event-stream")
+    assert ": connected" in r.text
+    assert f'event: post\ndata: {{"id":{post}}}' in r.text
+    events = [block for block in r.text.split("\n\n") if "event: " in block]
+    ids = [int(line[4:]) for block in events for line in block.splitlines() if line.startswith("id: ")]
+    assert ids == sorted(ids) and len(ids) == len(events)
+    # nothing replayed after the last id; nothing at all for another user
+    after = client.get(f"{API}/stream", headers={**reader.headers, "Last-Event-ID": str(ids[-1])})
+    assert "event: " not in after.text
+    stranger = api.user("st")
+    assert "event: " not in client.get(f"{API}/stream", headers={**stranger.headers, "Last-Event-ID": "0"}).text
+
+
+def test_the_stream_needs_a_token(client: TestClient) -> None:
+    r = client.get(f"{API}/stream")
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")

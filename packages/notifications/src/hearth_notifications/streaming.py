@@ -86,7 +86,7 @@ async def event_stream(
         next_check = now + settings.stream_token_check_seconds
         while not sub.closed.is_set():
             try:
-                first = await asyncio.wait_for(sub.queue.get(), timeout=_TICK)
+                first = await asyncio.wait_for(sub.queue.get(), timeout=max(0.0, min(_TICK, ends - now)))
             except TimeoutError:
                 first = None
             now = time.monotonic()
