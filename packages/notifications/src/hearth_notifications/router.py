@@ -58,7 +58,20 @@ def mark_read(data: MarkRead, user: CurrentUser, notifications: Notifications) -
         200: {
             "description": "Server-Sent Events: `notification` and `post` events, each with an `id`, and a comment "
             "line at least every 30 s",
-            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": STREAM_EXAMPLE}},
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "object",
+                        "description": "One event: `data` is a Notification or `{id}` (post), as JSON",
+                        "properties": {
+                            "event": {"type": "string", "enum": ["notification", "post"]},
+                            "id": {"type": "string"},
+                            "data": {"type": "string"},
+                        },
+                    },
+                    "example": STREAM_EXAMPLE,
+                }
+            },
         },
         429: {"description": "The caller has as many streams open as a user may (`too_many_streams`)"},
         503: {"description": "The server holds as many streams as it may (`streams_unavailable`)"},
