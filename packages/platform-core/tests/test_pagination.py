@@ -17,6 +17,7 @@ from hearth_platform.app import Package, build_app
 from hearth_platform.container import Container
 from hearth_platform.errors import InvalidCursor
 from hearth_platform.pagination import KEYSET, MAX_CURSOR_CHARS, CursorCodec, Page, Pagination, split_page
+from hearth_platform.routing import Router
 from hearth_platform.security import Principal, TokenAuthenticator
 from hearth_platform.settings import Settings
 
@@ -146,7 +147,7 @@ ME = _as(1)
 
 
 def _numbers_router() -> APIRouter:
-    router = APIRouter()
+    router = Router()
 
     def _page(kind: str, page: Any) -> Page[int]:
         after = page.after(kind, (int,))

@@ -167,3 +167,23 @@ def test_a_write_is_handled_and_committed_in_one_hop_off_the_event_loop(harness:
     assert threads["handler"] == threads["commit"]
     assert threads["handler"] != threads["loop"], "the handler blocked the event loop"
     assert 40 in harness.stored()
+
+
+def test_an_app_refuses_a_route_that_would_leave_its_unit_of_work_open() -> None:
+    from fastapi import APIRouter
+
+    from hearth_platform.gate import require_units_of_work_ended
+    from hearth_platform.routing import Router
+
+    def write(uow: UnitOfWork) -> None:
+        uow.session.execute(text("SELECT 1"))
+
+    ours, plain = FastAPI(), FastAPI()
+    ours_router, plain_router = Router(), APIRouter()
+    ours_router.post("/w")(write)
+    plain_router.post("/w")(write)
+    ours.include_router(ours_router, prefix="/api/v1")
+    plain.include_router(plain_router, prefix="/api/v1")
+    require_units_of_work_ended(ours)
+    with pytest.raises(TypeError, match="/api/v1/w"):
+        require_units_of_work_ended(plain)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from hearth_platform.app import Package, build_app
 from hearth_platform.container import Container
 from hearth_platform.ids import PathId
+from hearth_platform.routing import Router
 from hearth_platform.security import CurrentUser, Principal, TokenAuthenticator
 from hearth_platform.settings import Settings
 from hearth_platform.uow import provide
@@ -44,7 +45,7 @@ def _owner_router() -> APIRouter:
     which also lets a post's viewers see it)."""
     from hearth_storage import Media, MediaService
 
-    router = APIRouter()
+    router = Router()
 
     @router.get("/media/{media_id}")
     def get_own_media(

@@ -23,6 +23,7 @@ from .container import Container
 from .database import Database, EmbeddedPostgres
 from .embedded import require_embedded_postgres
 from .events import EventBus
+from .gate import require_units_of_work_ended
 from .http import install_http
 from .job_engine import ProcrastinateEngine
 from .jobs import Job, JobEngine, JobQueue, jobs_of, run_in_unit_of_work
@@ -215,4 +216,5 @@ def build_app(
         for router in package.root_routers:
             app.include_router(router)
     index_routes(app)
+    require_units_of_work_ended(app)
     return app

@@ -24,8 +24,9 @@ from typing import Any
 import anyio.to_thread
 
 from .container import MissingDependency
+from .routing import OffloadedRoute
 from .security import CurrentUser, TokenAuthenticator
-from .uow import unit_of_work
+from .uow import UnitOfWork, unit_of_work
 
 PREAUTH_BODY_BYTES = 64 * 1024
 """The most of a body read before its bearer token has been checked."""
@@ -33,6 +34,7 @@ PREAUTH_BODY_BYTES = 64 * 1024
 API_PREFIX = "/api/"
 
 _AUTHENTICATED = typing.get_args(CurrentUser)[1].dependency  # the dependency behind CurrentUser
+_OPENS_UNIT_OF_WORK = typing.get_args(UnitOfWork)[1].dependency
 
 
 class HostAllowlist:
@@ -88,6 +90,13 @@ class OpenRoutes:
 
 def _routes(app: Any) -> Iterator[tuple[str, re.Pattern[str], Any, Any]]:
     """Every API route of the app with its full path (the routes of included routers with their prefixes)."""
+    for path, regex, methods, dependant, _ in _routes_with_origin(app):
+        yield path, regex, methods, dependant
+
+
+def _routes_with_origin(app: Any) -> Iterator[tuple[str, re.Pattern[str], Any, Any, Any]]:
+    """:func:`_routes`, each with the route it was declared as (an included router's route is seen through
+    an inclusion context)."""
     for candidate in getattr(app, "routes", ()):
         contexts = getattr(candidate, "effective_route_contexts", None)
         found = contexts() if callable(contexts) else [candidate]
@@ -95,7 +104,21 @@ def _routes(app: Any) -> Iterator[tuple[str, re.Pattern[str], Any, Any]]:
             dependant = getattr(route, "dependant", None)
             regex = getattr(route, "path_regex", None)
             if dependant is not None and regex is not None:
-                yield str(route.path), regex, getattr(route, "methods", None), dependant
+                original = getattr(route, "original_route", route)
+                yield str(route.path), regex, getattr(route, "methods", None), dependant, original
+
+
+def require_units_of_work_ended(app: Any) -> None:
+    """Refuse an app with a route that opens a unit of work but would not end it: only an
+    ``OffloadedRoute`` (``hearth_platform.routing.Router``) commits one, so another route's writes would
+    be rolled back after the client was told they succeeded."""
+    wrong = [
+        f"{sorted(methods or ())} {path}"
+        for path, _, methods, dependant, original in _routes_with_origin(app)
+        if not isinstance(original, OffloadedRoute) and _needs(dependant, _OPENS_UNIT_OF_WORK)
+    ]
+    if wrong:
+        raise TypeError(f"routes not declared on hearth_platform.routing.Router use a unit of work: {wrong}")
 
 
 def _needs(dependant: Any, call: Any) -> bool:

@@ -321,7 +321,7 @@ class PlatformMiddleware:
                     await _send_problem(scope, downstream, Unexpected(), close=False)
                 raise
         finally:
-            if scope.get(OPEN_UNITS_OF_WORK):  # a request that failed before its handler (or a route not ours)
+            if scope.get(OPEN_UNITS_OF_WORK):  # a request that failed before its handler ran
                 await finish_on_loop(scope, succeeded=False)
             current_statement_counter.reset(counter_token)
             try:
