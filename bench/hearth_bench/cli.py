@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from . import charts, dataset, growth, limits, scenarios
+from . import charts, dataset, growth, limits, scenarios, streams
 from .capture import capture
 from .common import API, RESULTS, ROOT, free_port, log, ratio
 from .context import Run
@@ -65,6 +65,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--scenarios", default=",".join(scenarios.SCENARIOS), help="comma-separated subset")
     ap.add_argument("--skip-limits", action="store_true")
     ap.add_argument("--skip-growth", action="store_true")
+    ap.add_argument(
+        "--streams",
+        type=int,
+        default=0,
+        help="live streams held open from feed_streams through the writes (e.g. 300); 0: none, feed_streams skipped",
+    )
     return ap
 
 
@@ -134,11 +140,23 @@ def served(run: Run) -> None:
         if args.server_warmup > 0 and "feed" in files:  # a fresh server: imports, pools, prepared statements
             log(f"warming the server up for {args.server_warmup} s")
             wrk(serve.base, files["feed"], args.server_warmup, args.connections, args.threads)
+        load: streams.StreamLoad | None = None
         for name in wanted:  # in SCENARIOS order: reads first, writes last
+            if name == "feed_streams":
+                if not args.streams or "feed" not in files:
+                    continue
+                load = streams.StreamLoad(serve.base, [u["token"] for u in run.users()], args.streams)
+                load.start()
+                files[name] = files["feed"]
+            elif load is not None and not scenarios.SCENARIOS[name].write:  # the writes are done
+                rep["streams"] = load.stop(run.dsn)
+                load = None
             if name in files:
                 rep["scenarios"][name] = measure(
                     run, serve, sampler, name, files[name], scenarios.SCENARIOS[name].route
                 )
+        if load is not None:
+            rep["streams"] = load.stop(run.dsn)
         if not args.skip_growth:
             rep["growth"] = growth.feed(run, serve)
             log("EXPLAIN (ANALYZE, BUFFERS) of every statement of the growth viewers' feed pages")

@@ -180,9 +180,34 @@ def _growth(rep: dict[str, Any]) -> list[str]:
     return out
 
 
+def _streams(rep: dict[str, Any]) -> list[str]:
+    st = rep.get("streams")
+    if not st:
+        return []
+    feed, with_streams = rep["scenarios"].get("feed", {}), rep["scenarios"].get("feed_streams", {})
+    out = ["", "## Live streams", ""]
+    out.append(
+        f"{st['connected']} of {st['streams']} streams open (failures: {st['failed'] or 'none'}) from `feed_streams` "
+        f"through the write scenarios; {st['events']} events read ({st['post_events']} posts, "
+        f"{st['notification_events']} notifications)."
+    )
+    out.append("")
+    out.append("| delivery (post's created_at -> event read) | p50 ms | p99 ms | max ms |")
+    out.append("|---|---:|---:|---:|")
+    out.append(f"| post events | {st['delivery_p50_ms']} | {st['delivery_p99_ms']} | {st['delivery_max_ms']} |")
+    if feed and with_streams:
+        out.append("")
+        out.append(
+            f"The feed with the streams open: {with_streams['rps']:.0f} req/s (without: {feed['rps']:.0f}), "
+            f"p50 {with_streams['p50_ms']} ms (without: {feed['p50_ms']}), p99 {with_streams['p99_ms']} ms "
+            f"(without: {feed['p99_ms']})."
+        )
+    return out
+
+
 def markdown(rep: dict[str, Any], image_prefix: str = "") -> str:
     """The report; charts are linked as ``image_prefix + file``."""
-    out = _header(rep) + _scenarios(rep) + _limits(rep) + _growth(rep)
+    out = _header(rep) + _scenarios(rep) + _streams(rep) + _limits(rep) + _growth(rep)
     rss = rep.get("peak_rss_mb_per_worker")
     if rss:
         out += ["", f"Peak RSS per worker over the whole run: {', '.join(f'{x} MB' for x in rss.values())}."]

@@ -31,6 +31,9 @@ SCENARIOS: dict[str, Scenario] = {
     "profile": Scenario(f"{API}/users/{{user_id}}/posts", "GET /users/{id}/posts?limit=20 (a connection's profile)"),
     "comments": Scenario(f"{API}/posts/{{post_id}}/comments", "GET /posts/{id}/comments?limit=20"),
     "digest": Scenario(f"{API}/digest", "GET /digest (last 24 h)"),
+    # the feed again, with --streams live streams open (they stay open through the writes below); skipped
+    # without --streams
+    "feed_streams": Scenario(f"{API}/feed", "GET /feed?limit=20 (first page) with the live streams open"),
     "create_post": Scenario(f"{API}/posts", "POST /posts (30% to one tag)", write=True),
     "create_comment": Scenario(f"{API}/posts/{{post_id}}/comments", "POST /posts/{id}/comments", write=True),
     "react": Scenario(

@@ -1,5 +1,6 @@
 """Handlers notifications offers for the events of the layers below (registered by :mod:`.package`): each
-writes its notifications in the publisher's transaction. It publishes no event of its own."""
+writes its notifications in the publisher's transaction. It publishes no domain
+event of its own; what it writes is told to the users' live streams (``stream.py``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from hearth_connections import ConnectionAccepted, ConnectionRequested
 from hearth_identity import AccountErasing
 from hearth_platform.events import EventBus
 from hearth_platform.uow import UnitOfWorkContext
-from hearth_posts import CommentCreated, ReactionAdded, ReactionRemoved, UsersMentioned
+from hearth_posts import CommentCreated, PostReachedTimelines, ReactionAdded, ReactionRemoved, UsersMentioned
 
 from .service import Notifier
+from .stream import LiveEvents
 
 
 def on_connection_requested(uow: UnitOfWorkContext, event: ConnectionRequested) -> None:
@@ -37,6 +39,10 @@ def on_users_mentioned(uow: UnitOfWorkContext, event: UsersMentioned) -> None:
     uow.resolve(Notifier).mentioned(event.post_id, event.comment_id, event.author_id, event.user_ids)
 
 
+def on_post_reached_timelines(uow: UnitOfWorkContext, event: PostReachedTimelines) -> None:
+    uow.resolve(LiveEvents).post_reached(event.post_id, event.reader_ids)
+
+
 def on_account_erasing(uow: UnitOfWorkContext, event: AccountErasing) -> None:
     uow.resolve(Notifier).account_erased(event.user_id)
 
@@ -48,4 +54,5 @@ def subscribe(bus: EventBus) -> None:
     bus.subscribe(ReactionAdded, on_reaction_added)
     bus.subscribe(ReactionRemoved, on_reaction_removed)
     bus.subscribe(UsersMentioned, on_users_mentioned)
+    bus.subscribe(PostReachedTimelines, on_post_reached_timelines)
     bus.subscribe(AccountErasing, on_account_erasing)  # identity's, in the erasure job

@@ -69,3 +69,31 @@ class Notification(Base):
             postgresql_where=text("type = 'mention'"),
         ),
     )
+
+
+STREAM_NOTIFICATION = "notification"
+STREAM_POST = "post"
+STREAM_KINDS = (STREAM_NOTIFICATION, STREAM_POST)
+
+
+class StreamEvent(Base):
+    """A live event for ``user_id`` (``kind``: a notification, or a post that reached the top of their feed),
+    kept a few minutes so a reconnecting stream can replay what it missed (``Last-Event-ID``); its ``id`` is
+    the event's id on the stream. Written in the transaction of what it tells, so a rolled-back write leaves
+    none; what it is about is checked again when it is sent."""
+
+    __tablename__ = "stream_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    subject_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in STREAM_KINDS)})", name="kind"),
+        Index("ix_stream_events_user_id_id", "user_id", "id"),  # a replay: the user's events after an id
+        Index("ix_stream_events_created_at", "created_at"),  # the pruning
+    )

@@ -42,6 +42,7 @@ from hearth_posts import PostVisibility
 from .models import COMMENT, MENTION, REACTION, REPLY, Notification
 
 Key = tuple[datetime, int]
+Written = list[tuple[int, int]]  # (id, recipient_id) of the notifications an insert wrote
 _TABLE = cast(Table, Notification.__table__)  # the writes insert from SELECTs (Core, not the ORM's bulk paths)
 _COLUMNS = ["recipient_id", "actor_id", "type", "post_id", "comment_id"]
 
@@ -106,12 +107,17 @@ class NotificationRepository:
 
     # -- writing (from the handlers of other packages' events, in their transaction) ---------------------
 
-    def add(self, recipient_id: int, actor_id: int, kind: str, post_id: int | None = None) -> None:
+    def add(self, recipient_id: int, actor_id: int, kind: str, post_id: int | None = None) -> Written:
         """One notification, unless it would go to its actor or already exists (a reaction, once per reactor)."""
         if recipient_id == actor_id:
-            return
+            return []
         values = {"recipient_id": recipient_id, "actor_id": actor_id, "type": kind, "post_id": post_id}
-        self.session.execute(pg_insert(_TABLE).values(**values).on_conflict_do_nothing())
+        return self._written(pg_insert(_TABLE).values(**values).on_conflict_do_nothing())
+
+    def _written(self, stmt: Any) -> Written:
+        """Run an insert of notifications: ``(id, recipient_id)`` of those written."""
+        rows = self.session.execute(stmt.returning(_TABLE.c.id, _TABLE.c.recipient_id))
+        return [(int(i), int(r)) for i, r in rows]
 
     def erase(self, user_id: int) -> None:
         """Every notification the user received or caused (an account's erasure)."""
@@ -127,7 +133,7 @@ class NotificationRepository:
             )
         )
 
-    def add_comment(self, comment_id: int, post_id: int, post_author_id: int, actor_id: int) -> None:
+    def add_comment(self, comment_id: int, post_id: int, post_author_id: int, actor_id: int) -> Written:
         """``comment`` to the post's author and ``reply`` to everyone else who commented on it and may see it
         now (not the actor, no one blocked either way with them), in one statement however many they are."""
         commenters, user_id = _candidates(PostVisibility.commenter_ids_select(post_id))
@@ -140,9 +146,9 @@ class NotificationRepository:
                 literal(post_author_id), literal(actor_id), literal(COMMENT), literal(post_id), literal(comment_id)
             )
             chosen = union_all(to_author, chosen)
-        self.session.execute(pg_insert(_TABLE).from_select(_COLUMNS, chosen).on_conflict_do_nothing())
+        return self._written(pg_insert(_TABLE).from_select(_COLUMNS, chosen).on_conflict_do_nothing())
 
-    def add_mentions(self, post_id: int, comment_id: int | None, actor_id: int, user_ids: Collection[int]) -> None:
+    def add_mentions(self, post_id: int, comment_id: int | None, actor_id: int, user_ids: Collection[int]) -> Written:
         """``mention`` to each of ``user_ids`` who may see the post now (not the actor, no one blocked either way
         with them), once per post or comment however often its body is written again: one statement."""
         ids = bindparam("mentioned", list(user_ids), type_=ARRAY(BigInteger))
@@ -152,7 +158,7 @@ class NotificationRepository:
             .select_from(mentioned)
             .where(user_id != actor_id, *_may_be_told(user_id, post_id, actor_id))
         )
-        self.session.execute(pg_insert(_TABLE).from_select(_COLUMNS, chosen).on_conflict_do_nothing())
+        return self._written(pg_insert(_TABLE).from_select(_COLUMNS, chosen).on_conflict_do_nothing())
 
 
 def _candidates(ids: Select[Any]) -> tuple[Subquery, ColumnElement[int]]:

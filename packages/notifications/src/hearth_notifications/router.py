@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Annotated
 
-from fastapi import Depends, Query, Response, status
+from fastapi import Depends, Header, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from hearth_platform.pagination import NewestFirst, NewestFirstPage
 from hearth_platform.routing import Router
-from hearth_platform.security import CurrentUser
+from hearth_platform.security import CurrentUser, bearer_token
 from hearth_platform.uow import provide
 
+from .live import StreamHub
 from .schemas import MarkRead, Notification, UnreadCount
 from .service import NotificationsService
+from .streaming import STREAM_EXAMPLE, event_stream, last_event_id
+
+log = logging.getLogger("hearth.stream")
 
 router = Router(tags=["notifications"])
 
@@ -59,3 +67,62 @@ def mark_read(data: MarkRead, user: CurrentUser, notifications: Notifications) -
     """
     notifications.mark_read(user.user_id, data)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: `notification` and `post` events, each with an `id`, and a comment "
+            "line at least every 30 s",
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "object",
+                        "description": "One event: `data` is a Notification or `{id}` (post), as JSON",
+                        "properties": {
+                            "event": {"type": "string", "enum": ["notification", "post"]},
+                            "id": {"type": "string"},
+                            "data": {"type": "string"},
+                        },
+                    },
+                    "example": STREAM_EXAMPLE,
+                }
+            },
+        },
+        429: {"description": "The caller has as many streams open as a user may (`too_many_streams`)"},
+        503: {"description": "The server holds as many streams as it may (`streams_unavailable`)"},
+    },
+)
+async def open_stream(
+    user: CurrentUser,
+    request: Request,
+    last_event: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            description="The id of the last event received: the events after it of the last 5 minutes are sent first",
+        ),
+    ] = None,
+) -> StreamingResponse:
+    """The caller's live events, as Server-Sent Events
+
+    `notification` events carry a `Notification` (as the list shows it), `post` events `{"id": ...}` of a post
+    that just reached the top of the caller's feed; each has an `id`. A client that reconnects with
+    `Last-Event-ID` is sent first the events it missed in the last 5 minutes. Only what the caller may still
+    see when the event is sent is sent. A logout or a revoked token ends the stream within seconds.
+    `429 too_many_streams` when the caller has as many streams open as a user may; `503 streams_unavailable`
+    when the server holds as many as it may.
+    """
+    hub: StreamHub = request.app.state.container.resolve(StreamHub)
+    token = bearer_token(request.headers.get("authorization", "").encode("latin-1")) or ""
+    subscription = hub.open(user.user_id)  # the caps: refused before the answer starts
+    log.info("stream opened", extra={"user_id": user.user_id, "worker_pid": os.getpid()})
+    body = event_stream(request.app.state, hub, subscription, user.token_id, token, last_event_id(last_event))
+    return StreamingResponse(
+        body,
+        background=BackgroundTask(hub.close, subscription),  # idempotent: also when the body never started
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -11,6 +11,7 @@ from hearth_platform.pagination import POLL_FLOOR, Key, NewestFirstPage, PageReq
 from .models import CONNECTION_ACCEPTED, CONNECTION_REQUEST, REACTION
 from .repository import NotificationRepository, NotificationRow
 from .schemas import MarkRead, Notification, UnreadCount
+from .stream import LiveEvents
 
 
 class NotificationsService:
@@ -67,27 +68,29 @@ def _view(row: NotificationRow, actor: UserSummary) -> Notification:
 class Notifier:
     """What the event handlers write, in the publisher's transaction; nothing is ever told to its actor."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, live: LiveEvents) -> None:
         self.repo = NotificationRepository(session)
+        self.live = live  # each notification written is told to its recipient's live streams after the commit
 
     def connection_requested(self, from_user_id: int, to_user_id: int) -> None:
-        self.repo.add(to_user_id, from_user_id, CONNECTION_REQUEST)
+        self.live.notified(self.repo.add(to_user_id, from_user_id, CONNECTION_REQUEST))
 
     def connection_accepted(self, sender_id: int, acceptor_id: int) -> None:
-        self.repo.add(sender_id, acceptor_id, CONNECTION_ACCEPTED)
+        self.live.notified(self.repo.add(sender_id, acceptor_id, CONNECTION_ACCEPTED))
 
     def commented(self, comment_id: int, post_id: int, post_author_id: int, author_id: int) -> None:
-        self.repo.add_comment(comment_id, post_id, post_author_id, author_id)
+        self.live.notified(self.repo.add_comment(comment_id, post_id, post_author_id, author_id))
 
     def reacted(self, post_id: int, post_author_id: int, user_id: int) -> None:
-        self.repo.add(post_author_id, user_id, REACTION, post_id)  # once per reactor and post, whatever the kinds
+        # once per reactor and post, whatever the kinds
+        self.live.notified(self.repo.add(post_author_id, user_id, REACTION, post_id))
 
     def reaction_taken_back(self, post_id: int, post_author_id: int, user_id: int) -> None:
         self.repo.remove_reaction(post_author_id, user_id, post_id)
 
     def mentioned(self, post_id: int, comment_id: int | None, author_id: int, user_ids: tuple[int, ...]) -> None:
         if user_ids:
-            self.repo.add_mentions(post_id, comment_id, author_id, user_ids)
+            self.live.notified(self.repo.add_mentions(post_id, comment_id, author_id, user_ids))
 
     def account_erased(self, user_id: int) -> None:
         """An erased account's notifications go: those it received and those it caused."""

@@ -62,6 +62,8 @@ class Package:
     health_checks: Callable[[Container], dict[str, HealthCheck]] = field(default=lambda _: {})
     jobs: Sequence[Job] = ()
     """Its kinds of job (``hearth_platform.jobs``): run by the app's workers, enqueued with ``JobQueue``."""
+    shutdown: Callable[[Container], None] = _nothing
+    """What it closes when the app stops (e.g. open live streams), before the database goes."""
 
 
 def _with_queue(database: Database, engine: ProcrastinateEngine) -> HealthCheck:
@@ -177,6 +179,11 @@ def build_app(
             # task. The same clean-up as a shutdown, below, without a traceback logged for it.
             log.debug("the server stopped without a lifespan shutdown")
         finally:
+            for package in packages:
+                try:
+                    package.shutdown(container)
+                except Exception:
+                    log.exception("a package failed to shut down", extra={"package": package.name})
             if worker is not None:  # lets the jobs it runs finish (up to 10 s), then stops
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -29,6 +29,8 @@ class EventPublisher(Protocol):
 
     def publish(self, event: DomainEvent) -> None: ...
 
+    def after_commit(self, callback: Callable[[], None]) -> None: ...
+
 
 class EventBus:
     """The app's table of handlers, filled at start-up by the composition root."""

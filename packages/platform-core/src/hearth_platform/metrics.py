@@ -29,6 +29,8 @@ class AppMetrics:
     created: Counter
     login_failures: Counter
     job_runs: Counter
+    streams_open: Gauge
+    stream_events: Counter
 
 
 @cache
@@ -94,6 +96,17 @@ def app_metrics() -> AppMetrics:
             "hearth_job_runs",
             "Job runs by job and result (succeeded, or failed: retried until its attempts are used up).",
             ["job", "result"],
+        ),
+        streams_open=Gauge(
+            "hearth_streams_open",
+            "Live streams (GET /api/v1/stream) open now.",
+            multiprocess_mode="livesum",
+        ),
+        stream_events=Counter(
+            "hearth_stream_events",
+            "Live events by kind (notification, post) and result: delivered, or dropped (not visible any more, "
+            "or a slow reader's stream closed).",
+            ["kind", "result"],
         ),
     )
 

@@ -129,6 +129,14 @@ class Settings(BaseSettings):
     invite_quota: int = Field(default=10, ge=0, le=10_000)  # open (unused, unexpired) invites per user
     invite_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
 
+    # -- The live stream (GET /api/v1/stream) --
+    stream_max_per_user: int = Field(default=5, ge=1, le=100)  # open streams per user (per worker process)
+    stream_max_open: int = Field(default=1000, ge=1, le=100_000)  # open streams per worker process
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=30)  # a comment line at least this often
+    stream_token_check_seconds: float = Field(default=5.0, gt=0, le=300)  # a revoked token ends a stream within it
+    stream_queue_size: int = Field(default=256, ge=1, le=100_000)  # events waiting per stream; beyond: dropped
+    stream_idle_seconds: float = Field(default=3600.0, gt=0)  # a stream is closed after this long (client reconnects)
+
     @model_validator(mode="before")
     @classmethod
     def _empty_is_unset(cls, data: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -10,6 +11,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from .events import DomainEvent, EventBus
+
+log = logging.getLogger("hearth.uow")
 
 if TYPE_CHECKING:
     from .container import Container
@@ -25,13 +28,14 @@ class UnitOfWorkContext:
     write, and every write of the event handlers it triggered, lands together or not at all.
     """
 
-    __slots__ = ("_bus", "_container", "read_only", "session")
+    __slots__ = ("_after_commit", "_bus", "_container", "read_only", "session")
 
     def __init__(self, session: Session, bus: EventBus, container: Container, *, read_only: bool = False) -> None:
         self.session = session
         self._bus = bus
         self._container = container
         self.read_only = read_only
+        self._after_commit: list[Callable[[], None]] | None = None
 
     def resolve(self, kind: type[T]) -> T:
         """``kind`` built by the app's container on this unit of work (its session, its publisher)."""
@@ -42,12 +46,37 @@ class UnitOfWorkContext:
         for handler in self._bus.handlers(type(event)):
             handler(self, event)
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this unit of work has committed (never when it rolls back): what must not be
+        told before the writes it is about are stored, e.g. live events. A failing callback is logged."""
+        if self._after_commit is None:
+            self._after_commit = []
+        self._after_commit.append(callback)
+
+    def committed(self) -> None:
+        """The transaction committed: run the ``after_commit`` callbacks (each once)."""
+        callbacks, self._after_commit = self._after_commit, None
+        for callback in callbacks or ():
+            try:
+                callback()
+            except Exception:
+                log.exception("an after-commit callback failed")
+
+    def rolled_back(self) -> None:
+        self._after_commit = None
+
 
 @contextmanager
 def unit_of_work(database: Database, bus: EventBus, container: Container) -> Iterator[UnitOfWorkContext]:
     """A unit of work outside a request (jobs, the CLI, tests): commits on success, rolls back on error."""
     with database.transaction() as session:
-        yield UnitOfWorkContext(session, bus, container)
+        uow = UnitOfWorkContext(session, bus, container)
+        try:
+            yield uow
+        except BaseException:
+            uow.rolled_back()
+            raise
+    uow.committed()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -67,6 +96,7 @@ def _open(request: Request, *, writes: bool) -> UnitOfWorkContext:
 
 def _end(uow: UnitOfWorkContext, commit: bool) -> None:
     session = uow.session
+    committed = False
     try:
         if (
             commit
@@ -74,10 +104,15 @@ def _end(uow: UnitOfWorkContext, commit: bool) -> None:
             and (session.in_transaction() or session.new or session.dirty or session.deleted)
         ):
             session.commit()
+            committed = True
         elif session.in_transaction():
             session.rollback()
     finally:
         session.close()
+        if committed:
+            uow.committed()
+        else:
+            uow.rolled_back()
 
 
 def finish_request(scope: MutableMapping[str, Any], *, succeeded: bool) -> None:

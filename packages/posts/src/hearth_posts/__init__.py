@@ -2,13 +2,13 @@
 media access by post.
 
 The face: the ``Post`` and ``Comment`` API objects, ``PostNotFound``, ``PostVisibility`` (who may see a post,
-as SQL for the layers above), the events it publishes (``CommentCreated``, ``ReactionAdded``,
+as SQL for the layers above), the events it publishes (``CommentCreated``, ``PostReachedTimelines``, ``ReactionAdded``,
 ``ReactionRemoved``, ``UsersMentioned``), and ``package`` (its services, its handlers of connections'
 events, its routes).
 """
 
 from .errors import PostNotFound
-from .events import CommentCreated, ReactionAdded, ReactionRemoved, UsersMentioned
+from .events import CommentCreated, PostReachedTimelines, ReactionAdded, ReactionRemoved, UsersMentioned
 from .package import package
 from .schemas import Comment, Post
 from .service import PostVisibility
@@ -18,6 +18,7 @@ __all__ = [
     "CommentCreated",
     "Post",
     "PostNotFound",
+    "PostReachedTimelines",
     "PostVisibility",
     "ReactionAdded",
     "ReactionRemoved",

@@ -57,6 +57,17 @@ class UsersMentioned(DomainEvent):
     user_ids: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class PostReachedTimelines(DomainEvent):
+    """``post_id`` (by ``author_id``) was just put at the top of the home timelines of ``reader_ids`` (its
+    author left out): it was created, or its audience grew. Whether each may still see it when told is the
+    teller's to check."""
+
+    post_id: int
+    author_id: int
+    reader_ids: tuple[int, ...]
+
+
 def on_connection_accepted(uow: UnitOfWorkContext, event: ConnectionAccepted) -> None:
     from .service import TimelineService  # the services publish this module's events: imported on use
 

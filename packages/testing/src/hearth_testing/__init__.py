@@ -37,6 +37,7 @@ from .relay import Relay
 from .seaweed import OwnSeaweed, weed_binary
 from .serve import SECRET_KEY, Serve, hearth_command, serve
 from .smtp import OwnSmtp, bodies, link_in
+from .sse import EventStream, SseEvent, open_stream
 from .stack import Stack, own_stack
 from .terminal import report
 
@@ -49,6 +50,7 @@ __all__ = [
     "SECRET_KEY",
     "Api",
     "AppUser",
+    "EventStream",
     "OwnPostgres",
     "OwnRedis",
     "OwnSeaweed",
@@ -56,6 +58,7 @@ __all__ = [
     "QueryCounter",
     "Relay",
     "Serve",
+    "SseEvent",
     "Stack",
     "all_pages",
     "answered_within",
@@ -77,6 +80,7 @@ __all__ = [
     "migrate",
     "migrated_database",
     "new_post",
+    "open_stream",
     "own_stack",
     "port_is_free",
     "register",

@@ -76,6 +76,9 @@ def base_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
         # a test runs the jobs it enqueued (``run_jobs``), with retries at once, not an in-process worker
         jobs_in_process=False,
         job_retry_base_seconds=0,
+        # a live stream read through the in-process TestClient (which reads an answer to its end) ends at
+        # once; the served tests (hearth_testing.sse) hold streams open
+        stream_idle_seconds=0.05,
     )
 
 

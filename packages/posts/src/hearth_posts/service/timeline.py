@@ -16,8 +16,10 @@ from sqlalchemy import Select, literal, select, union
 from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph
+from hearth_platform.events import EventPublisher
 from hearth_platform.settings import Settings
 
+from ..events import PostReachedTimelines
 from ..repository import PostRow, PostsRepository
 from ..timeline_repository import TimelineRepository, author_posts
 
@@ -27,8 +29,9 @@ TRIM_EVERY = 64
 
 
 class TimelineService:
-    def __init__(self, session: Session, graph: ConnectionGraph, settings: Settings) -> None:
+    def __init__(self, session: Session, graph: ConnectionGraph, settings: Settings, events: EventPublisher) -> None:
         self.graph = graph
+        self.events = events
         self.repo = TimelineRepository(session, PostsRepository(session, graph))
         self.depth = settings.timeline_depth
 
@@ -42,6 +45,9 @@ class TimelineService:
         self.repo.lock_author(post.author_id)
         written = self.repo.fan_out(post, self._readers(post.author_id, tag_ids))
         self.repo.trim([u for u in written if (u * 0x9E3779B1 + post.id) % TRIM_EVERY == 0], self.depth)
+        readers = tuple(u for u in written if u != post.author_id)
+        if readers:
+            self.events.publish(PostReachedTimelines(post.id, post.author_id, readers))
 
     def connection_began(self, a: int, b: int) -> None:
         """Each one's posts to connections into the other's timeline."""

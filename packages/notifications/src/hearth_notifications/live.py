@@ -1,0 +1,241 @@
+"""The live stream's delivery: the broker that carries events between workers and instances (Redis pub/sub
+when Redis is configured, PostgreSQL ``LISTEN/NOTIFY`` otherwise) and the hub of one worker process, which
+listens once and fans each event out to that worker's open streams of its user.
+
+Events are published after their unit of work commits (``uow.after_commit``), never for a rolled-back one;
+each stream has a bounded queue, and a reader too slow to keep up is dropped (it reconnects with
+``Last-Event-ID`` and is replayed what it missed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from hearth_platform.database import Database
+from hearth_platform.metrics import app_metrics
+from hearth_platform.settings import Settings
+
+from .errors import StreamsUnavailable, TooManyStreams
+from .stream_repository import LiveEvent
+
+log = logging.getLogger("hearth.stream")
+
+PG_CHANNEL = "hearth_stream"
+_MAX_PAYLOAD = 7000  # NOTIFY payloads must stay under 8000 bytes
+
+
+def _encode(events: Sequence[LiveEvent]) -> list[str]:
+    """``events`` as JSON payloads, each small enough for a NOTIFY."""
+    payloads: list[str] = []
+    chunk: list[list[Any]] = []
+    size = 2
+    for e in events:
+        item = [e.id, e.user_id, e.kind, e.subject_id]
+        length = len(json.dumps(item)) + 1
+        if chunk and size + length > _MAX_PAYLOAD:
+            payloads.append(json.dumps(chunk))
+            chunk, size = [], 2
+        chunk.append(item)
+        size += length
+    if chunk:
+        payloads.append(json.dumps(chunk))
+    return payloads
+
+
+def _decode(payload: str | bytes) -> list[LiveEvent]:
+    return [LiveEvent(int(i), int(u), str(k), int(s)) for i, u, k, s in json.loads(payload)]
+
+
+class Broker(Protocol):
+    def publish(self, events: Sequence[LiveEvent]) -> None: ...
+
+    def listen(self, deliver: Callable[[list[LiveEvent]], None], stop: threading.Event, ready: threading.Event) -> None:
+        """Call ``deliver`` with each batch heard, until ``stop`` is set (blocking: run in a thread); set
+        ``ready`` once listening."""
+        ...
+
+
+class PostgresBroker:
+    """``NOTIFY`` on the write pool after the commit; one connection per worker ``LISTEN``s."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def publish(self, events: Sequence[LiveEvent]) -> None:
+        from sqlalchemy import text
+
+        with self.database.engine.connect() as conn:
+            for payload in _encode(events):
+                conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": PG_CHANNEL, "payload": payload})
+            conn.commit()
+
+    def listen(self, deliver: Callable[[list[LiveEvent]], None], stop: threading.Event, ready: threading.Event) -> None:
+        import psycopg
+
+        url = self.database.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {PG_CHANNEL}")
+                    ready.set()
+                    while not stop.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            deliver(_decode(note.payload))
+            except Exception:  # the database went away: listen again shortly
+                if stop.is_set():
+                    return
+                log.warning("the live stream's LISTEN connection failed; retrying", exc_info=True)
+                stop.wait(1.0)
+
+
+class RedisBroker:
+    """Redis pub/sub on ``<prefix>stream``."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.channel = f"{prefix}stream"
+
+    def publish(self, events: Sequence[LiveEvent]) -> None:
+        for payload in _encode(events):
+            self.client.publish(self.channel, payload)
+
+    def listen(self, deliver: Callable[[list[LiveEvent]], None], stop: threading.Event, ready: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+                pubsub.subscribe(self.channel)
+                ready.set()
+                try:
+                    while not stop.is_set():
+                        message = pubsub.get_message(timeout=1.0)
+                        if message is not None and message.get("type") == "message":
+                            deliver(_decode(message["data"]))
+                finally:
+                    pubsub.close()
+            except Exception:
+                if stop.is_set():
+                    return
+                log.warning("the live stream's Redis subscription failed; retrying", exc_info=True)
+                stop.wait(1.0)
+
+
+class Subscription:
+    """One open stream: its user, its bounded queue, and whether it was closed (slow reader, shutdown)."""
+
+    __slots__ = ("closed", "queue", "reason", "user_id")
+
+    def __init__(self, user_id: int, size: int) -> None:
+        self.user_id = user_id
+        self.queue: asyncio.Queue[LiveEvent] = asyncio.Queue(maxsize=size)
+        self.closed = asyncio.Event()
+        self.reason = ""
+
+    def offer(self, event: LiveEvent) -> None:
+        if self.closed.is_set():
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:  # a slow reader: dropped, not buffered without end
+            self.close("slow reader")
+            app_metrics().stream_events.labels(event.kind, "dropped").inc()
+
+    def close(self, reason: str) -> None:
+        self.reason = self.reason or reason
+        self.closed.set()
+
+
+class StreamHub:
+    """The open streams of this worker process, and the one listener that feeds them."""
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.broker: Broker = (
+            RedisBroker(settings.redis_url, settings.redis_key_prefix)
+            if settings.redis_url
+            else PostgresBroker(database)
+        )
+        self._streams: dict[int, set[Subscription]] = {}
+        self._open = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop = threading.Event()
+        self.ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- publishing (after a commit, in the committing thread) --------------------------------------------
+
+    def publish(self, events: Sequence[LiveEvent]) -> None:
+        if events:
+            self.broker.publish(events)
+
+    # -- this worker's streams (on the event loop) --------------------------------------------------------
+
+    def open(self, user_id: int) -> Subscription:
+        if self._stop.is_set():
+            raise StreamsUnavailable()
+        mine = self._streams.setdefault(user_id, set())
+        if len(mine) >= self.settings.stream_max_per_user:
+            raise TooManyStreams(self.settings.stream_max_per_user)
+        if self._open >= self.settings.stream_max_open:
+            raise StreamsUnavailable()
+        self._start(asyncio.get_running_loop())
+        sub = Subscription(user_id, self.settings.stream_queue_size)
+        mine.add(sub)
+        self._open += 1
+        app_metrics().streams_open.inc()
+        return sub
+
+    def close(self, sub: Subscription) -> None:
+        mine = self._streams.get(sub.user_id)
+        if mine is None or sub not in mine:
+            return
+        mine.discard(sub)
+        if not mine:
+            del self._streams[sub.user_id]
+        self._open -= 1
+        app_metrics().streams_open.dec()
+        sub.close("closed")
+
+    def open_count(self) -> int:
+        return self._open
+
+    def _dispatch(self, events: list[LiveEvent]) -> None:
+        for event in events:
+            for sub in tuple(self._streams.get(event.user_id, ())):
+                sub.offer(event)
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            if self._thread is not None and self._loop is loop:
+                return
+            self._loop = loop
+
+            def deliver(events: list[LiveEvent]) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop closed: nothing left to deliver to
+                    loop.call_soon_threadsafe(self._dispatch, events)
+
+            self._thread = threading.Thread(
+                target=self.broker.listen,
+                args=(deliver, self._stop, self.ready),
+                name="hearth-stream-listener",
+                daemon=True,
+            )
+            self._thread.start()
+
+    def shutdown(self) -> None:
+        """Close every stream (their responses end) and stop listening."""
+        self._stop.set()
+        for mine in list(self._streams.values()):
+            for sub in list(mine):
+                sub.close("shutdown")
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=3)

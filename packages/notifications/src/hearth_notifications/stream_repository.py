@@ -1,0 +1,96 @@
+"""All SQL of the live stream: the recent events kept for replay, and what a stream may be sent of them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import BigInteger, Table, bindparam, column, delete, func, select, text, values
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.orm import Session
+
+from hearth_posts import PostVisibility
+
+from .models import Notification, StreamEvent
+from .repository import NotificationRow, shown_to
+
+REPLAY_SECONDS = 300
+"""How far back ``Last-Event-ID`` replays (API.md: the last 5 minutes)."""
+
+_TABLE = cast(Table, StreamEvent.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """One event of one user's stream: ``id`` is its id on the stream (increasing per user)."""
+
+    id: int
+    user_id: int
+    kind: str
+    subject_id: int
+
+
+class StreamRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, kind: str, pairs: Sequence[tuple[int, int]]) -> list[LiveEvent]:
+        """An event of ``kind`` per ``(user_id, subject_id)``, in one statement however many."""
+        users = bindparam("users", [u for u, _ in pairs], type_=ARRAY(BigInteger))
+        subjects = bindparam("subjects", [s for _, s in pairs], type_=ARRAY(BigInteger))
+        rows = select(func.unnest(users).label("user_id"), bindparam("kind", kind).label("kind"), func.unnest(subjects))
+        stmt = (
+            insert(_TABLE)
+            .from_select(["user_id", "kind", "subject_id"], rows)
+            .returning(_TABLE.c.id, _TABLE.c.user_id, _TABLE.c.kind, _TABLE.c.subject_id)
+        )
+        return [LiveEvent(*r) for r in self.session.connection().execute(stmt)]
+
+    def after(self, user_id: int, last_id: int) -> list[LiveEvent]:
+        """The user's events after ``last_id`` of the last :data:`REPLAY_SECONDS`, oldest first."""
+        rows = self.session.execute(
+            select(StreamEvent.id, StreamEvent.user_id, StreamEvent.kind, StreamEvent.subject_id)
+            .where(
+                StreamEvent.user_id == user_id,
+                StreamEvent.id > last_id,
+                StreamEvent.created_at > func.now() - text(f"interval '{REPLAY_SECONDS} seconds'"),
+            )
+            .order_by(StreamEvent.id)
+        )
+        return [LiveEvent(*r) for r in rows]
+
+    def prune(self) -> None:
+        """Events older than the replay window go."""
+        self.session.execute(
+            delete(StreamEvent).where(
+                StreamEvent.created_at < func.now() - text(f"interval '{REPLAY_SECONDS} seconds'")
+            )
+        )
+
+    def visible_posts(self, user_id: int, post_ids: Collection[int]) -> set[int]:
+        """Those of ``post_ids`` the user may see now: one statement."""
+        found = values(column("id", BigInteger), name="candidates").data([(p,) for p in post_ids])
+        rows = self.session.execute(
+            select(found.c.id).where(PostVisibility.visible_clause(user_id, found.c.id))
+        ).scalars()
+        return set(rows)
+
+    def notifications(self, user_id: int, ids: Collection[int]) -> list[NotificationRow]:
+        """Those of the user's notifications ``ids`` they may be shown now (as the list shows them): one statement."""
+        rows = self.session.execute(
+            select(
+                Notification.id,
+                Notification.type,
+                Notification.actor_id,
+                Notification.post_id,
+                Notification.comment_id,
+                Notification.created_at,
+                Notification.read,
+            ).where(
+                Notification.recipient_id == user_id,
+                Notification.id.in_(list(ids)),
+                shown_to(user_id),
+            )
+        )
+        return [NotificationRow(*r) for r in rows]

@@ -1,0 +1,113 @@
+"""One open live stream: what it sends, in order (the replay of what a reconnecting client missed, then the
+events as they come, a comment line when it has been quiet), and when it ends (the client leaves, its token
+is revoked, its reader is too slow, the server shuts down, or it has been open ``stream_idle_seconds``).
+
+The request's own unit of work ended before the stream began: each database step (a batch of events to
+check and render, the token's re-check) is a short unit of work of its own, in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+from hearth_platform.routing import in_thread
+from hearth_platform.security import TokenAuthenticator
+from hearth_platform.uow import UnitOfWorkContext, unit_of_work
+
+from .live import StreamHub, Subscription
+from .stream import Outgoing, StreamReader
+from .stream_repository import LiveEvent
+
+STREAM_EXAMPLE = ': connected\n\nid: 1042\nevent: post\ndata: {"id":4521}\n\n: heartbeat\n\n'
+_BATCH = 100  # events checked and rendered together (one unit of work)
+_TICK = 1.0  # how often a quiet stream looks at the clock (shutdown, token re-check, heartbeat)
+
+
+def last_event_id(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    raw = raw.strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+
+
+def _frame(out: Outgoing) -> bytes:
+    return f"id: {out.id}\nevent: {out.event}\ndata: {out.data}\n\n".encode()
+
+
+class _Steps:
+    """The database steps of a stream, each a short unit of work."""
+
+    def __init__(self, state: Any, user_id: int, token_id: int, token: str) -> None:
+        self.state = state
+        self.user_id = user_id
+        self.token_id = token_id
+        self.token = token
+
+    def _uow(self) -> AbstractContextManager[UnitOfWorkContext]:
+        return unit_of_work(self.state.database, self.state.event_bus, self.state.container)
+
+    def token_valid(self) -> bool:
+        with self._uow() as uow:
+            principal = uow.resolve(TokenAuthenticator).authenticate(self.token)  # type: ignore[type-abstract]
+        return principal is not None and principal.user_id == self.user_id and principal.token_id == self.token_id
+
+    def render(self, events: list[LiveEvent]) -> list[Outgoing]:
+        with self._uow() as uow:
+            reader: StreamReader = uow.resolve(StreamReader)
+            return reader.render(self.user_id, events)
+
+    def replay(self, last_id: int) -> list[Outgoing]:
+        with self._uow() as uow:
+            reader: StreamReader = uow.resolve(StreamReader)
+            return reader.render(self.user_id, reader.missed(self.user_id, last_id))
+
+
+async def event_stream(
+    state: Any, hub: StreamHub, sub: Subscription, token_id: int, token: str, last_id: int | None
+) -> AsyncIterator[bytes]:
+    settings = state.settings
+    steps = _Steps(state, sub.user_id, token_id, token)
+    try:
+        if not hub.ready.is_set():  # events published before this worker listens would be missed
+            await in_thread(hub.ready.wait, 5.0)
+        yield b"retry: 3000\n: connected\n\n"
+        sent = last_id or 0
+        if last_id is not None:
+            for out in await in_thread(steps.replay, last_id):
+                sent = max(sent, out.id)
+                yield _frame(out)
+        now = time.monotonic()
+        ends = now + settings.stream_idle_seconds
+        next_beat = now + settings.stream_heartbeat_seconds
+        next_check = now + settings.stream_token_check_seconds
+        while not sub.closed.is_set():
+            try:
+                first = await asyncio.wait_for(sub.queue.get(), timeout=max(0.0, min(_TICK, ends - now)))
+            except TimeoutError:
+                first = None
+            now = time.monotonic()
+            if first is not None:
+                batch = [first]
+                while len(batch) < _BATCH and not sub.queue.empty():
+                    batch.append(sub.queue.get_nowait())
+                batch = [e for e in batch if e.id > sent]  # already replayed
+                if batch:
+                    for out in await in_thread(steps.render, batch):
+                        sent = max(sent, out.id)
+                        yield _frame(out)
+                    next_beat = now + settings.stream_heartbeat_seconds
+            if now >= next_check:
+                if not await in_thread(steps.token_valid):
+                    return  # logged out, or the token was revoked
+                next_check = time.monotonic() + settings.stream_token_check_seconds
+            if now >= ends:
+                return
+            if now >= next_beat:
+                yield b": heartbeat\n\n"
+                next_beat = now + settings.stream_heartbeat_seconds
+    finally:
+        hub.close(sub)

@@ -1,0 +1,120 @@
+"""The live stream's events, in process: recorded in the writing transaction and published only after it
+commits (a rolled-back write tells no one, over the real PostgreSQL broker), checked again at delivery, and
+rendered in a fixed number of statements whatever the batch holds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from hearth_notifications.live import PG_CHANNEL
+from hearth_notifications.models import StreamEvent
+from hearth_notifications.stream import LiveEvents, StreamReader
+from hearth_platform.uow import unit_of_work
+from hearth_testing import API, Api, QueryCounter
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)
+
+
+def _uow(app: FastAPI) -> AbstractContextManager:  # type: ignore[type-arg]
+    state = app.state
+    return unit_of_work(state.database, state.event_bus, state.container)
+
+
+def _stored(app: FastAPI, user_id: int) -> int:
+    with _uow(app) as uow:
+        return int(uow.session.scalar(select(func.count()).where(StreamEvent.user_id == user_id)) or 0)
+
+
+def _heard(listener: psycopg.Connection) -> list[list[int | str]]:
+    return [item for note in listener.notifies(timeout=1.0) for item in json.loads(note.payload)]
+
+
+def test_a_rolled_back_write_tells_no_one(app: FastAPI, client: TestClient, api: Api, database_url: str) -> None:
+    author, reader = api.user("ka"), api.user("kr")
+    api.connect(author, reader)
+    post = api.post(author)
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {PG_CHANNEL}")
+        with pytest.raises(RuntimeError), _uow(app) as uow:
+            uow.resolve(LiveEvents).post_reached(post, [reader.id])
+            raise RuntimeError("the write fails after its events were collected")
+        assert [e for e in _heard(listener) if e[1] == reader.id and e[3] == post] == []
+        before = _stored(app, reader.id)
+        with _uow(app) as uow:
+            uow.resolve(LiveEvents).post_reached(post, [reader.id])
+        heard = [e for e in _heard(listener) if e[1] == reader.id and e[3] == post]
+        assert [e[2] for e in heard] == ["post"]
+        assert _stored(app, reader.id) == before + 1
+
+
+def test_delivery_checks_again_who_may_see(app: FastAPI, api: Api) -> None:
+    author, reader, stranger = api.user("da"), api.user("dr"), api.user("ds")
+    api.connect(author, reader)
+    post = api.post(author)
+    with _uow(app) as uow:
+        live = uow.resolve(LiveEvents)
+        live.post_reached(post, [reader.id, stranger.id])  # the stranger may not see it (as if they had lost it)
+    with _uow(app) as uow:
+        reader_events = uow.resolve(StreamReader).missed(reader.id, 0)
+        stranger_events = uow.resolve(StreamReader).missed(stranger.id, 0)
+        shown = uow.resolve(StreamReader).render(reader.id, reader_events)
+        assert [(o.event, json.loads(o.data)) for o in shown][-1] == ("post", {"id": post})
+        assert uow.resolve(StreamReader).render(stranger.id, stranger_events) == []
+        # another user's events are never rendered on a stream, whatever they are
+        assert uow.resolve(StreamReader).render(stranger.id, reader_events) == []
+
+
+@pytest.mark.parametrize("size", [1, 20, 100])
+def test_a_batch_costs_the_same_whatever_it_holds(
+    app: FastAPI, api: Api, count_queries: Callable[[], AbstractContextManager[QueryCounter]], size: int
+) -> None:
+    author, reader = api.user("qa"), api.user("qr")
+    api.connect(author, reader)
+    posts = [api.post(author) for _ in range(min(size, 5))]
+    for post in posts:
+        api.comment(author, post, f"hi @{reader.username}")
+    with _uow(app) as uow:
+        events = uow.resolve(StreamReader).missed(reader.id, 0)
+    batch = (events * size)[:size]
+    with _uow(app) as uow:
+        reader_service = uow.resolve(StreamReader)
+        with count_queries() as q:
+            reader_service.render(reader.id, batch)
+    assert q.count <= 3  # visible posts, the notifications, their actors
+
+
+def test_the_stream_answers_server_sent_events(client: TestClient, api: Api) -> None:
+    """In process the stream ends at once (the test settings' ``stream_idle_seconds``): what it sent first."""
+    author, reader = api.user("sa"), api.user("sr")
+    api.connect(author, reader)
+    post = api.post(author)
+    r = client.get(f"{API}/stream", headers={**reader.headers, "Last-Event-ID": "0"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/event-stream")
+    assert ": connected" in r.text
+    assert f'event: post\ndata: {{"id":{post}}}' in r.text
+    events = [block for block in r.text.split("\n\n") if "event: " in block]
+    ids = [int(line[4:]) for block in events for line in block.splitlines() if line.startswith("id: ")]
+    assert ids == sorted(ids) and len(ids) == len(events)
+    # nothing replayed after the last id; nothing at all for another user
+    after = client.get(f"{API}/stream", headers={**reader.headers, "Last-Event-ID": str(ids[-1])})
+    assert "event: " not in after.text
+    stranger = api.user("st")
+    assert "event: " not in client.get(f"{API}/stream", headers={**stranger.headers, "Last-Event-ID": "0"}).text
+
+
+def test_the_stream_needs_a_token(client: TestClient) -> None:
+    r = client.get(f"{API}/stream")
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
