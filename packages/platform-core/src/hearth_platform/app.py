@@ -31,6 +31,7 @@ from .logging import configure_logging
 from .mail import SEND_MAIL, Mail, Mailer, build_mailer
 from .pagination import CursorCodec
 from .ratelimit import RateLimiter
+from .replicas import build_router
 from .routing import OffloadedRoute, index_routes, operation_id
 from .settings import Settings
 from .uow import unit_of_work
@@ -113,6 +114,10 @@ def build_app(
             url = embedded.start()
             migrate(url)
         database = Database(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+        router = build_router(database, settings)
+        if router is not None:
+            database.router = router
+            await asyncio.to_thread(router.start)  # a first look at each replica, then the poller
         cache: Cache
         if settings.redis_url:
             cache = RedisCache(settings.redis_url, prefix=settings.redis_key_prefix)
@@ -150,11 +155,14 @@ def build_app(
         checks: dict[str, HealthCheck] = {"database": _with_queue(database, engine)}
         if isinstance(cache, RedisCache):
             checks["cache"] = cache.ping
+        if router is not None:
+            checks["replicas"] = router.health
         for package in packages:
             checks.update(package.health_checks(container))
 
         app.state.settings = settings
         app.state.database = database
+        app.state.read_router = router
         app.state.cache = cache
         app.state.rate_limiter = limiter
         app.state.cursor_codec = CursorCodec(settings.secret_key.get_secret_value())
@@ -188,6 +196,8 @@ def build_app(
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await worker
+            if router is not None:
+                router.stop()
             database.dispose()
             if isinstance(cache, RedisCache):
                 cache.close()

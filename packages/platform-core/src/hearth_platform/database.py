@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy import exc as sa_exc
@@ -21,6 +21,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from .metrics import app_metrics
+
+if TYPE_CHECKING:
+    from .replicas import ReadRouter
 
 log = logging.getLogger("hearth.database")
 
@@ -230,6 +233,8 @@ class Database:
             PoolGauges(name).install(engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+        # read replicas (``hearth_platform.replicas``), when configured: set by the app's lifespan
+        self.router: ReadRouter | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -31,6 +31,9 @@ class AppMetrics:
     job_runs: Counter
     streams_open: Gauge
     stream_events: Counter
+    db_reads: Counter
+    replica_fallbacks: Counter
+    replica_lag: Gauge
 
 
 @cache
@@ -107,6 +110,25 @@ def app_metrics() -> AppMetrics:
             "Live events by kind (notification, post) and result: delivered, or dropped (not visible any more, "
             "or a slow reader's stream closed).",
             ["kind", "result"],
+        ),
+        db_reads=Counter(
+            "hearth_db_reads",
+            "Read-only units of work (a GET's reads) by where they read: primary, or a replica "
+            "(HEARTH_DATABASE_REPLICA_URLS; without replicas nothing is counted).",
+            ["target"],
+        ),
+        replica_fallbacks=Counter(
+            "hearth_db_replica_fallbacks",
+            "Reads the primary served although replicas are configured, by reason: not_replayed (the caller's "
+            "last write, or a write that took access away, is not on a usable replica yet), lagging, down, "
+            "stale (the replica poller is behind), marks_unavailable (Redis failed).",
+            ["reason"],
+        ),
+        replica_lag=Gauge(
+            "hearth_db_replica_lag_seconds",
+            "How long ago the primary's WAL position was last seen replayed on the replica (-1: not yet).",
+            ["replica"],
+            multiprocess_mode="livemax",
         ),
     )
 

@@ -95,9 +95,15 @@ async def _current_user(request: Request, uow: UnitOfWork) -> Principal:
     if token is None:
         raise TokenRequired()
     caller = Principal()
+    route = uow.route
+    if route is not None:  # a read that may use a replica: the token check is its first statement
+        route.expect_caller()
 
     def check() -> None:  # in the handler's thread, first of its steps
         principal = uow.resolve(TokenAuthenticator).authenticate(token)  # type: ignore[type-abstract]
+        if route is not None and route.confirm_caller(principal.user_id if principal is not None else None):
+            # the replica that answered had not replayed a write that may revoke or create this token
+            principal = uow.resolve(TokenAuthenticator).authenticate(token)  # type: ignore[type-abstract]
         if principal is None:
             raise TokenRejected()
         caller._become(principal)

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".hearth")
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Streaming replicas (comma-separated URLs) that read-only requests read from when they have replayed what
+    # the caller may not miss (see hearth_platform.replicas); empty: every read on the primary.
+    database_replica_urls: Annotated[list[str], NoDecode] = []
+    # A replica further behind than this is skipped until it catches up.
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # How often each process reads the replicas' replay positions (and the primary's).
+    replica_poll_interval_seconds: float = Field(default=0.2, ge=0.02, le=5)
     # Home timelines keep each reader's newest posts up to this depth; deeper pages are read at request time.
     timeline_depth: int = Field(default=1000, ge=20, le=100_000)
 
@@ -165,6 +172,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"an origin is scheme://host[:port], not {origin!r}")
         return origins
 
+    @field_validator("database_replica_urls", mode="before")
+    @classmethod
+    def _replica_urls(cls, value: Any) -> list[str]:
+        return _comma_list(value)
+
     @field_validator("jobs_queues", mode="before")
     @classmethod
     def _queues(cls, value: Any) -> list[str]:
@@ -188,6 +200,8 @@ class Settings(BaseSettings):
                 problems.append("HEARTH_SECRET_KEY must be set to a random value of at least 32 characters")
             if not self.database_url:
                 problems.append("HEARTH_DATABASE_URL must be set (no embedded database in production)")
+        if self.database_replica_urls and not self.database_url:
+            problems.append("HEARTH_DATABASE_REPLICA_URLS needs HEARTH_DATABASE_URL (replicas of which primary?)")
         if problems:
             prefix = "refusing to start in production: " if self.env == "production" else "refusing to start: "
             raise ValueError(prefix + "; ".join(problems))

@@ -17,6 +17,7 @@ log = logging.getLogger("hearth.uow")
 if TYPE_CHECKING:
     from .container import Container
     from .database import Database
+    from .replicas import ReadRoute
 
 T = TypeVar("T")
 
@@ -28,7 +29,7 @@ class UnitOfWorkContext:
     write, and every write of the event handlers it triggered, lands together or not at all.
     """
 
-    __slots__ = ("_after_commit", "_bus", "_container", "read_only", "session")
+    __slots__ = ("_after_commit", "_bus", "_container", "read_only", "route", "session")
 
     def __init__(self, session: Session, bus: EventBus, container: Container, *, read_only: bool = False) -> None:
         self.session = session
@@ -36,6 +37,7 @@ class UnitOfWorkContext:
         self._container = container
         self.read_only = read_only
         self._after_commit: list[Callable[[], None]] | None = None
+        self.route: ReadRoute | None = None  # a read-only unit of work's choice of replica or primary
 
     def resolve(self, kind: type[T]) -> T:
         """``kind`` built by the app's container on this unit of work (its session, its publisher)."""
@@ -76,6 +78,9 @@ def unit_of_work(database: Database, bus: EventBus, container: Container) -> Ite
         except BaseException:
             uow.rolled_back()
             raise
+    router = database.router
+    if router is not None:  # before the callbacks: what they announce must be readable where it is read
+        router.note_job_write()
     uow.committed()
 
 
@@ -88,8 +93,20 @@ OPEN_UNITS_OF_WORK = "hearth.units_of_work"
 def _open(request: Request, *, writes: bool) -> UnitOfWorkContext:
     state = request.app.state
     database = state.database
-    session = database.sessionmaker() if writes else database.read_sessionmaker()
-    uow = UnitOfWorkContext(session, state.event_bus, state.container, read_only=not writes)
+    router = database.router
+    if router is None:
+        session = database.sessionmaker() if writes else database.read_sessionmaker()
+        uow = UnitOfWorkContext(session, state.event_bus, state.container, read_only=not writes)
+    elif writes:
+        uow = UnitOfWorkContext(database.sessionmaker(), state.event_bus, state.container)
+        # first of its after-commit steps: the caller's reads must find this write before anyone is told of it
+        uow.after_commit(lambda: router.note_write(getattr(request.state, "user_id", None)))
+    else:
+        route = router.route()
+        session = router.sessionmaker()
+        session.route = route
+        uow = UnitOfWorkContext(session, state.event_bus, state.container, read_only=True)
+        uow.route = route
     request.scope.setdefault(OPEN_UNITS_OF_WORK, []).append(uow)
     return uow
 
@@ -109,6 +126,8 @@ def _end(uow: UnitOfWorkContext, commit: bool) -> None:
             session.rollback()
     finally:
         session.close()
+        if uow.route is not None:
+            uow.route.finish()
         if committed:
             uow.committed()
         else:

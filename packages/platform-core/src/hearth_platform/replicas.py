@@ -1,0 +1,504 @@
+"""Read replicas: read-only units of work read from a streaming replica when that cannot show a stale answer
+that matters, and from the primary otherwise.
+
+How a read is routed (``ReadRouter.route``, one :class:`ReadRoute` per read-only unit of work):
+
+- A background poller (one thread per process) reads the primary's ``pg_current_wal_lsn()`` and each
+  replica's ``pg_last_wal_replay_lsn()`` a few times a second. A replica's *lag* is how long ago the
+  primary's WAL position was last seen replayed there (not ``now() - pg_last_xact_replay_timestamp()``,
+  which grows on an idle primary). A replica that does not answer is ``down``; one whose lag exceeds
+  ``HEARTH_REPLICA_MAX_LAG_SECONDS`` is ``lagging``; neither is used until it recovers. The request path
+  makes no round trip for this.
+- Every committed write of a request records the WAL position after its commit (``pg_current_wal_lsn()``,
+  read once the commit returned: a position read inside the transaction precedes its commit record, which a
+  replica could not have replayed yet) as that user's *write mark*, in Redis when configured (shared by
+  every process and instance) or in process, for ``ttl`` (the lag bound plus the poller's staleness bound):
+  a mark older than that is replayed by any replica the router still uses.
+- A write that may take access away (an ``UPDATE`` or ``DELETE`` of the tables that decide who sees what,
+  a block: ``_NARROWING``), or one with no user (login, sign-up), also raises the *floor*, one mark for
+  everyone: nobody reads from a replica that has not replayed it, so a revoked token, a block, an untag
+  or a deleted post is never served stale.
+- The read's first statement (the bearer-token check) runs on a usable replica; once the caller is known
+  (:meth:`ReadRoute.confirm_caller`, one Redis ``MGET`` of the floor and their mark) the rest stays there
+  only if that replica has replayed both; otherwise on the primary, and a token check a replica answered
+  before the floor is redone on the primary.
+
+Anything that writes, locks (``FOR UPDATE``, advisory locks) or ``LISTEN``s runs on the primary: writing
+units of work, jobs and the live stream never get a replica. A replica connection that is handed such a
+statement anyway raises :class:`ReplicaMisuse` (a bug: an advisory lock would "succeed" on a standby and
+lock nothing).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import logging
+import re
+import threading
+import time
+from collections import deque
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .database import ConnectionLiveness, PoolGauges, _count_statement, normalize_url
+from .metrics import app_metrics
+
+if TYPE_CHECKING:
+    from .database import Database
+
+log = logging.getLogger("hearth.replicas")
+
+_LSN_PRIMARY = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint"
+_LSN_REPLICA = "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint, pg_is_in_recovery()"
+
+# statements a replica must never get: writes, row locks, advisory locks, LISTEN/NOTIFY, sequences
+_NOT_ON_A_REPLICA = re.compile(
+    r"\b(?:INSERT|UPDATE|DELETE|TRUNCATE|MERGE|LISTEN|NOTIFY|FOR SHARE|FOR KEY SHARE)\b"
+    r"|pg_(?:try_)?advisory|\bnextval\(|\bsetval\(|pg_notify"
+)
+# writes that may take access away from someone (a revoked token, a block, a disconnection, an untag, a deleted
+# tag, an edited or deleted post or comment, an erased user, detached media): they raise the floor for every
+# reader. By table, not by statement kind: a new post's audience is written as delete-then-insert, and
+# accepting a request updates it, neither of which hides anything from anyone.
+_NARROWING = re.compile(
+    r"\b(?:UPDATE|DELETE FROM|TRUNCATE(?: TABLE)?)\s+(?:ONLY\s+)?\"?"
+    r"(?:auth_tokens|comments|connections|media|post_media|posts|user_tag_members|user_tags|users)\b"
+    r"|\bINSERT INTO blocks\b"
+)
+_NARROWS = "hearth_narrows_access"
+_narrowed: ContextVar[bool] = ContextVar("hearth_write_narrowed", default=False)
+
+
+class ReplicaMisuse(RuntimeError):
+    """A statement that must run on the primary reached a replica's connection (a routing bug)."""
+
+
+def _guard(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    if _NOT_ON_A_REPLICA.search(statement):
+        raise ReplicaMisuse(f"a replica was handed a statement for the primary: {statement[:120]!r}")
+
+
+def _sniff(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    if _NARROWING.search(statement):
+        conn.info[_NARROWS] = True
+
+
+def _on_commit(conn: Any) -> None:
+    if conn.info.pop(_NARROWS, False):
+        _narrowed.set(True)
+
+
+def _on_rollback(conn: Any) -> None:
+    conn.info.pop(_NARROWS, None)
+
+
+def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+    record.info.pop(_NARROWS, None)
+
+
+def take_narrowed() -> bool:
+    """Whether a write committed in this context since the last call may have taken access away (and forget it)."""
+    narrowed = _narrowed.get()
+    if narrowed:
+        _narrowed.set(False)
+    return narrowed
+
+
+@dataclass
+class Replica:
+    """One replica as the poller last saw it."""
+
+    name: str
+    engine: Engine
+    state: str = "starting"  # starting | ok | lagging | down
+    replay_lsn: int = -1
+    caught_up_at: float | None = None  # monotonic time of the newest primary position it had replayed
+    lag_seconds: float | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "ok"
+
+
+class WriteMarks:
+    """Write marks (WAL positions) per user and the floor for everyone, each kept ``ttl`` seconds: in Redis
+    when configured (every process and instance sees them), otherwise in this process."""
+
+    _NOTE = """
+    for i, key in ipairs(KEYS) do
+      local current = tonumber(redis.call('GET', key) or '-1')
+      if tonumber(ARGV[1]) > current then
+        redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+      else
+        redis.call('PEXPIRE', key, ARGV[2])
+      end
+    end
+    return 1
+    """
+
+    def __init__(self, ttl: float, *, redis_url: str | None = None, prefix: str = "hearth:") -> None:
+        self.ttl = ttl
+        self._prefix = f"{prefix}rw:"
+        self._lock = threading.Lock()
+        self._local: dict[str, tuple[int, float]] = {}
+        self._redis: Any = None
+        self._note_script: Any = None
+        if redis_url:
+            import redis  # only with Redis configured
+
+            self._redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            self._note_script = self._redis.register_script(self._NOTE)
+
+    def _key(self, user_id: int | None) -> str:
+        return self._prefix + ("floor" if user_id is None else f"u:{user_id}")
+
+    def get(self, user_id: int | None) -> int:
+        """The highest of the floor and ``user_id``'s mark (-1: none). Raises when Redis fails."""
+        keys = [self._key(None)] if user_id is None else [self._key(None), self._key(user_id)]
+        if self._redis is not None:
+            values = self._redis.mget(keys)
+            return max((int(v) for v in values if v is not None), default=-1)
+        now = time.monotonic()
+        with self._lock:
+            found = [self._local.get(k) for k in keys]
+        return max((lsn for lsn, until in filter(None, found) if until > now), default=-1)
+
+    def note(self, lsn: int, user_id: int | None, *, floor: bool) -> None:
+        keys = [self._key(user_id)] if user_id is not None else []
+        if floor or user_id is None:
+            keys.append(self._key(None))
+        if self._redis is not None:
+            self._note_script(keys=keys, args=[lsn, int(self.ttl * 1000)])
+            return
+        until = time.monotonic() + self.ttl
+        with self._lock:
+            for key in keys:
+                current = self._local.get(key)
+                if current is None or current[1] < time.monotonic() or current[0] < lsn:
+                    self._local[key] = (lsn, until)
+                else:
+                    self._local[key] = (current[0], until)
+            if len(self._local) > 100_000:  # forget what expired
+                now = time.monotonic()
+                self._local = {k: v for k, v in self._local.items() if v[1] > now}
+
+    def close(self) -> None:
+        if self._redis is not None:
+            with contextlib.suppress(Exception):
+                self._redis.close()
+
+
+class RoutedSession(Session):
+    """A read-only unit of work's session: each statement's connection is its :class:`ReadRoute`'s choice."""
+
+    route: ReadRoute | None = None
+
+    def get_bind(self, mapper: Any = None, *, clause: Any = None, bind: Any = None, **kw: Any) -> Engine | Connection:
+        if bind is not None:
+            return bind  # type: ignore[no-any-return]
+        route = self.route
+        if route is None:
+            return super().get_bind(mapper, clause=clause, **kw)
+        return route.engine()
+
+
+class ReadRoute:
+    """Where one read-only unit of work reads: decided at its first statement, checked again once its caller
+    is known (see the module)."""
+
+    __slots__ = ("_chosen_lsn", "_engine", "_expect_caller", "_replica", "_router", "reason")
+
+    def __init__(self, router: ReadRouter) -> None:
+        self._router = router
+        self._engine: Engine | None = None
+        self._replica: Replica | None = None
+        self._chosen_lsn = -1
+        self._expect_caller = False
+        self.reason: str | None = None  # why the primary serves it, when it does
+
+    def expect_caller(self) -> None:
+        """A bearer-token check comes first and :meth:`confirm_caller` after it: the first statement (the
+        check) may run on any usable replica, the floor being checked once, with the caller's mark."""
+        self._expect_caller = True
+
+    @property
+    def on_replica(self) -> bool:
+        return self._replica is not None and self._engine is self._replica.engine
+
+    def engine(self) -> Engine:
+        engine = self._engine
+        if engine is not None:
+            return engine
+        router = self._router
+        required = -1
+        if not self._expect_caller:
+            try:
+                required = router.marks.get(None)
+            except Exception as exc:  # noqa: BLE001 - without the floor, only the primary is safe
+                return self._primary("marks_unavailable", exc)
+        replica = router.pick(required)
+        if replica is None:
+            return self._primary(router.no_replica_reason(required))
+        self._replica, self._chosen_lsn = replica, replica.replay_lsn
+        self._engine = replica.engine
+        return replica.engine
+
+    def confirm_caller(self, user_id: int | None) -> bool:
+        """The caller is known (``None``: the token was not accepted). Whether the token check must be run
+        again, on the primary (the replica that answered it had not replayed the floor)."""
+        self._expect_caller = False
+        if self._replica is None or self._engine is not self._replica.engine:
+            return False  # on the primary already (or nothing read yet: the next statement decides)
+        try:
+            required = self._router.marks.get(user_id)
+        except Exception as exc:  # noqa: BLE001
+            self._primary("marks_unavailable", exc)
+            return True
+        if self._chosen_lsn < required:  # the token check itself may be stale
+            self._primary("not_replayed")
+            return True
+        if not self._replica.usable or self._replica.replay_lsn < required:
+            self._primary("not_replayed")
+        return False
+
+    def _primary(self, reason: str, exc: Exception | None = None) -> Engine:
+        if exc is not None:
+            self._router.marks_failed(exc)
+        self.reason = reason
+        self._engine = self._router.primary
+        app_metrics().replica_fallbacks.labels(reason=reason).inc()
+        return self._engine
+
+    def finish(self) -> None:
+        """Count this read by where it ended up (nothing when it read nothing)."""
+        if self._engine is not None:
+            self._router.count(self.on_replica)
+
+
+class ReadRouter:
+    """The replicas of one process: their engines, the poller, the write marks, and the choice per read."""
+
+    def __init__(
+        self,
+        database: Database,
+        replica_urls: list[str],
+        *,
+        max_lag_seconds: float = 5.0,
+        poll_interval: float = 0.2,
+        redis_url: str | None = None,
+        redis_key_prefix: str = "hearth:",
+        pool_size: int = 10,
+        max_overflow: int = 10,
+    ) -> None:
+        self.database = database
+        self.primary = database.read_engine
+        self.max_lag = max_lag_seconds
+        self.interval = poll_interval
+        # how old the poller's last look may be before no replica is trusted (a stuck poller, a slow primary)
+        self.stale_after = 3 * poll_interval + 0.5
+        self.marks = WriteMarks(max_lag_seconds + self.stale_after + 1.0, redis_url=redis_url, prefix=redis_key_prefix)
+        self.replicas: list[Replica] = []
+        liveness = ConnectionLiveness()
+        for url in replica_urls:
+            u = normalize_url(url)
+            engine = create_engine(
+                u,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"connect_timeout": 2, "options": "-c default_transaction_read_only=on"},
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_pre_ping=False,
+                pool_timeout=10,
+                pool_recycle=1800,
+            )
+            liveness.install(engine)
+            event.listen(engine, "before_cursor_execute", _count_statement)
+            event.listen(engine, "before_cursor_execute", _guard)
+            PoolGauges("replica").install(engine)
+            name = f"{u.host or 'localhost'}:{u.port or 5432}/{u.database or ''}"
+            self.replicas.append(Replica(name=name, engine=engine))
+        self.sessionmaker = sessionmaker(class_=RoutedSession, expire_on_commit=False, autoflush=False)
+        # which writes may narrow access: sniffed on the primary's writing pool, told at commit
+        write = database.engine
+        event.listen(write, "before_cursor_execute", _sniff)
+        event.listen(write, "commit", _on_commit)
+        event.listen(write, "rollback", _on_rollback)
+        event.listen(write, "checkin", _on_checkin)
+        self._history: deque[tuple[float, int]] = deque(maxlen=int(self.marks.ttl / poll_interval) + 50)
+        self._polled_at = 0.0
+        self._marks_down_until = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        metrics = app_metrics()
+        self._reads = (metrics.db_reads.labels(target="primary"), metrics.db_reads.labels(target="replica"))
+        self.reads = {"primary": 0, "replica": 0}  # this process's counts (tests read them)
+
+    # -- the poller -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.poll_once()  # the first requests may use a replica already
+        self._thread = threading.Thread(target=self._run, name="hearth-replica-poller", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.poll_once()
+            except Exception:
+                log.exception("the replica poller failed")
+
+    def poll_once(self) -> None:
+        started = time.monotonic()
+        try:
+            with self.primary.connect() as conn:
+                primary_lsn = int(conn.exec_driver_sql(_LSN_PRIMARY).scalar_one())
+        except Exception as exc:  # noqa: BLE001 - the primary's own check reports it; lags grow meanwhile
+            log.warning("replica poller: the primary did not answer: %s", type(exc).__name__)
+            primary_lsn = None
+        if primary_lsn is not None:
+            # the position is read after ``started``: every commit acknowledged before then is at or below it
+            self._history.append((started, primary_lsn))
+        history = list(self._history)
+        lsns = [lsn for _, lsn in history]
+        metrics = app_metrics()
+        for replica in self.replicas:
+            try:
+                with replica.engine.connect() as conn:
+                    replay, in_recovery = conn.exec_driver_sql(_LSN_REPLICA).one()
+            except Exception as exc:  # noqa: BLE001 - reported as down, retried at the next tick
+                self._set_state(replica, "down", type(exc).__name__)
+                continue
+            if not in_recovery or replay is None:
+                self._set_state(replica, "down", "not a standby")
+                continue
+            replica.replay_lsn = int(replay)
+            # the newest primary position (by the time it was read) this replica has replayed
+            i = bisect.bisect_right(lsns, replica.replay_lsn)
+            if i:
+                replica.caught_up_at = max(replica.caught_up_at or 0.0, history[i - 1][0])
+            now = time.monotonic()
+            replica.lag_seconds = None if replica.caught_up_at is None else max(0.0, now - replica.caught_up_at)
+            metrics.replica_lag.labels(replica=replica.name).set(
+                replica.lag_seconds if replica.lag_seconds is not None else -1
+            )
+            if replica.lag_seconds is None:
+                self._set_state(replica, "starting")
+            elif replica.lag_seconds > self.max_lag:
+                self._set_state(replica, "lagging", f"{replica.lag_seconds:.1f} s behind")
+            else:
+                self._set_state(replica, "ok")
+        self._polled_at = time.monotonic()
+
+    def _set_state(self, replica: Replica, state: str, why: str = "") -> None:
+        if replica.state != state:
+            log.info("replica %s: %s", replica.name, state, extra={"replica": replica.name, "why": why})
+            replica.state = state
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for replica in self.replicas:
+            replica.engine.dispose()
+        self.marks.close()
+
+    # -- routing --------------------------------------------------------------------------------------
+
+    def route(self) -> ReadRoute:
+        return ReadRoute(self)
+
+    def fresh(self) -> bool:
+        """Whether the poller's last look is recent enough to trust, and the write marks are reachable."""
+        now = time.monotonic()
+        return now - self._polled_at <= self.stale_after and now >= self._marks_down_until
+
+    def pick(self, required: int) -> Replica | None:
+        """A usable replica that has replayed ``required``, the furthest ahead (``None``: the primary)."""
+        if not self.fresh():
+            return None
+        best: Replica | None = None
+        for replica in self.replicas:
+            if (
+                replica.usable
+                and replica.replay_lsn >= required
+                and (best is None or replica.replay_lsn > best.replay_lsn)
+            ):
+                best = replica
+        return best
+
+    def no_replica_reason(self, required: int) -> str:
+        if not self.fresh():
+            return "stale" if time.monotonic() >= self._marks_down_until else "marks_unavailable"
+        if any(r.usable for r in self.replicas):
+            return "not_replayed"
+        if any(r.state == "lagging" for r in self.replicas):
+            return "lagging"
+        return "down"
+
+    def marks_failed(self, exc: Exception) -> None:
+        """The write marks could not be read or written: this process reads from the primary for a while."""
+        if time.monotonic() >= self._marks_down_until:
+            log.warning("write marks unavailable: reads go to the primary", extra={"error": type(exc).__name__})
+        self._marks_down_until = time.monotonic() + self.marks.ttl
+
+    def count(self, on_replica: bool) -> None:
+        target = "replica" if on_replica else "primary"
+        self._reads[on_replica].inc()
+        with self._lock:
+            self.reads[target] += 1
+
+    # -- writes ---------------------------------------------------------------------------------------
+
+    def note_write(self, user_id: int | None) -> None:
+        """A unit of work (of ``user_id``; ``None``: nobody signed in) committed: mark its WAL position."""
+        narrowed = take_narrowed()
+        try:
+            with self.primary.connect() as conn:
+                lsn = int(conn.exec_driver_sql(_LSN_PRIMARY).scalar_one())
+            self.marks.note(lsn, user_id, floor=narrowed)
+        except Exception as exc:  # noqa: BLE001 - committed: the answer stands; reads go to the primary
+            self.marks_failed(exc)
+
+    def note_job_write(self) -> None:
+        """A job committed: only a write that may take access away needs a mark (the floor)."""
+        if _narrowed.get():
+            self.note_write(None)
+
+    # -- readiness ------------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, object]:
+        """Each replica's state and lag. A replica down or lagging degrades the check, never fails it: the
+        primary serves every read meanwhile."""
+        replicas = [
+            {
+                "name": r.name,
+                "status": r.state,
+                "lag_seconds": None if r.lag_seconds is None else round(r.lag_seconds, 3),
+            }
+            for r in self.replicas
+        ]
+        degraded = not self.fresh() or any(r.state != "ok" for r in self.replicas)
+        return {"status": "degraded" if degraded else "ok", "replicas": replicas}
+
+
+def build_router(database: Database, settings: Any) -> ReadRouter | None:
+    """The app's read router, when replicas are configured."""
+    if not settings.database_replica_urls:
+        return None
+    return ReadRouter(
+        database,
+        list(settings.database_replica_urls),
+        max_lag_seconds=settings.replica_max_lag_seconds,
+        poll_interval=settings.replica_poll_interval_seconds,
+        redis_url=settings.redis_url,
+        redis_key_prefix=settings.redis_key_prefix,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )

@@ -1,0 +1,207 @@
+"""Read replicas, with a real streaming replica (``pg_basebackup`` of the test's own primary, started as a hot
+standby: ``hearth_testing.replica``). What a user notices: reads are served by the replica (counted); their
+own write is in their very next read while the replica's replay is paused, and others see it once replay
+resumes; a logout or a block takes effect at once though the replica has not replayed it; with the replica
+stopped every read still succeeds, from the primary; writes never reach the replica."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from hearth_api import create_app
+from hearth_platform.replicas import ReadRouter, ReplicaMisuse
+from hearth_platform.settings import Settings
+from hearth_testing import API, AppUser, connect, new_post, register, wait_until
+from hearth_testing.replica import ReplicatedPostgres, pg_bin
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(pg_bin() is None, reason="needs the embedded PostgreSQL's initdb, pg_ctl and pg_basebackup"),
+]
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[ReplicatedPostgres]:
+    pair = ReplicatedPostgres()
+    try:
+        yield pair
+    finally:
+        pair.close()
+
+
+@pytest.fixture(scope="module")
+def client(pg: ReplicatedPostgres, base_settings: Settings, redis_url: str) -> Iterator[TestClient]:
+    settings = base_settings.model_copy(
+        update={
+            "database_url": pg.url,
+            "database_replica_urls": [pg.replica_url],
+            # no test here waits for a lag to be noticed: a paused replica stays "usable" the whole module
+            "replica_max_lag_seconds": 600.0,
+            "replica_poll_interval_seconds": 0.05,
+            "redis_url": redis_url,
+            "db_pool_size": 3,
+            "db_max_overflow": 2,
+        }
+    )
+    with TestClient(create_app(settings, configure_logs=False)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def router(client: TestClient) -> ReadRouter:
+    app: FastAPI = client.app  # type: ignore[assignment]
+    found = app.state.read_router
+    assert isinstance(found, ReadRouter)
+    return found
+
+
+def caught_up(pg: ReplicatedPostgres, router: ReadRouter) -> None:
+    """Until the replica has replayed every write so far, and the app's poller has seen it do so."""
+    pg.wait_replayed()
+    target = pg.sql("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")[0][0]
+    wait_until(lambda: router.replicas[0].replay_lsn >= target and router.replicas[0].usable, 30, "poller sees it")
+
+
+def feed_ids(client: TestClient, user: AppUser) -> list[int]:
+    r = client.get(f"{API}/feed", headers=user.headers)
+    assert r.status_code == 200, r.text
+    return [int(p["id"]) for p in r.json()["items"]]
+
+
+def metric(client: TestClient, name: str, **labels: str) -> float:
+    text = client.get("/metrics").text
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    total = 0.0
+    for line in text.splitlines():
+        m = re.match(rf"^{name}\{{([^}}]*)\}} (\S+)$", line)
+        if m and all(part in m.group(1).split(",") for part in wanted.split(",")):
+            total += float(m.group(2))
+    return total
+
+
+def reads(router: ReadRouter) -> dict[str, int]:
+    return dict(router.reads)
+
+
+def test_reads_are_served_by_the_replica(client: TestClient, pg: ReplicatedPostgres, router: ReadRouter) -> None:
+    alice, bob = register(client, "ra"), register(client, "rb")
+    connect(client, alice, bob)
+    caught_up(pg, router)
+    before, counted = reads(router), metric(client, "hearth_db_reads_total", target="replica")
+    for path in ("/feed", "/users/me", f"/users/{alice.id}", "/connections", "/notifications", "/digest"):
+        r = client.get(f"{API}{path}", headers=bob.headers)
+        assert r.status_code == 200, (path, r.text)
+    after = reads(router)
+    assert after["replica"] - before["replica"] == 6
+    assert after["primary"] == before["primary"]
+    assert metric(client, "hearth_db_reads_total", target="replica") - counted == 6
+    ready = client.get("/health/ready").json()
+    assert ready["checks"]["replicas"]["status"] == "ok"
+    (replica,) = ready["checks"]["replicas"]["replicas"]
+    assert replica["status"] == "ok" and replica["lag_seconds"] is not None
+
+
+def test_own_post_seen_at_once_while_replay_is_paused(
+    client: TestClient, pg: ReplicatedPostgres, router: ReadRouter
+) -> None:
+    alice, bob = register(client, "pa"), register(client, "pb")
+    connect(client, alice, bob)
+    caught_up(pg, router)
+    pg.pause_replay()
+    try:
+        r = new_post(client, alice, "written while the replica sleeps")
+        assert r.status_code == 201, r.text  # the write went to the primary: the standby cannot take one
+        post_id = int(r.json()["id"])
+        before = reads(router)
+        assert post_id in feed_ids(client, alice)  # the very next request: the author sees it
+        assert client.get(f"{API}/posts/{post_id}", headers=alice.headers).status_code == 200
+        assert reads(router)["primary"] - before["primary"] == 2  # from the primary: the replica lacks it
+        before = reads(router)
+        assert post_id not in feed_ids(client, bob)  # another user reads the replica, which has not replayed it
+        assert reads(router)["replica"] - before["replica"] == 1
+    finally:
+        pg.resume_replay()
+    caught_up(pg, router)
+    before = reads(router)
+    assert post_id in feed_ids(client, bob)  # once replayed, everyone sees it, from the replica
+    assert reads(router)["replica"] - before["replica"] == 1
+
+
+def test_logout_and_block_take_effect_at_once_while_replay_is_paused(
+    client: TestClient, pg: ReplicatedPostgres, router: ReadRouter
+) -> None:
+    alice, bob, carol = register(client, "la"), register(client, "lb"), register(client, "lc")
+    connect(client, alice, bob)
+    connect(client, alice, carol)
+    post_id = int(new_post(client, alice, "for my connections").json()["id"])
+    caught_up(pg, router)
+    assert post_id in feed_ids(client, bob)
+    pg.pause_replay()
+    try:
+        assert client.post(f"{API}/blocks", json={"user_id": bob.id}, headers=alice.headers).status_code == 204
+        # the replica still has bob connected to alice: bob is not served from it
+        assert post_id not in feed_ids(client, bob)
+        assert client.get(f"{API}/posts/{post_id}", headers=bob.headers).status_code == 404
+        assert client.post(f"{API}/auth/logout", headers=carol.headers).status_code == 204
+        # the replica still has carol's token: it is refused all the same
+        assert client.get(f"{API}/feed", headers=carol.headers).status_code == 401
+    finally:
+        pg.resume_replay()
+    caught_up(pg, router)
+    assert post_id not in feed_ids(client, bob)
+    assert client.get(f"{API}/feed", headers=carol.headers).status_code == 401
+
+
+def test_replica_stopped_every_read_succeeds_from_the_primary(
+    client: TestClient, pg: ReplicatedPostgres, router: ReadRouter
+) -> None:
+    alice, bob = register(client, "sa"), register(client, "sb")
+    connect(client, alice, bob)
+    post_id = int(new_post(client, alice, "still here").json()["id"])
+    caught_up(pg, router)
+    fallbacks = metric(client, "hearth_db_replica_fallbacks_total", reason="down")
+    pg.stop_replica()
+    try:
+        wait_until(
+            lambda: client.get("/health/ready").json()["checks"]["replicas"]["replicas"][0]["status"] == "down",
+            30,
+            "the replica reported down",
+        )
+        ready = client.get("/health/ready")
+        assert ready.status_code == 200  # a replica down degrades readiness, it does not fail it
+        assert ready.json()["checks"]["replicas"]["status"] == "degraded"
+        before = reads(router)
+        for user in (alice, bob):
+            assert post_id in feed_ids(client, user)
+            assert client.get(f"{API}/users/me", headers=user.headers).status_code == 200
+        assert (
+            client.post(f"{API}/posts/{post_id}/comments", json={"body": "hi"}, headers=bob.headers).status_code == 201
+        )
+        assert reads(router)["primary"] - before["primary"] == 4
+        assert reads(router)["replica"] == before["replica"]
+        assert metric(client, "hearth_db_replica_fallbacks_total", reason="down") - fallbacks == 4
+    finally:
+        pg.start_replica()
+    caught_up(pg, router)
+    before = reads(router)
+    assert post_id in feed_ids(client, bob)
+    assert reads(router)["replica"] - before["replica"] == 1
+
+
+def test_a_replica_refuses_what_belongs_on_the_primary(router: ReadRouter) -> None:
+    """Writes, row locks and advisory locks never run on a replica: a routing mistake fails loudly (an
+    advisory lock would otherwise "succeed" on a standby and lock nothing)."""
+    engine = router.replicas[0].engine
+    for statement in (
+        "SELECT pg_advisory_xact_lock(1)",
+        "SELECT id FROM users WHERE id = 1 FOR UPDATE",
+        "INSERT INTO blocks (blocker_id, blocked_id) VALUES (1, 2)",
+        "LISTEN hearth",
+    ):
+        with engine.connect() as conn, pytest.raises(ReplicaMisuse):
+            conn.exec_driver_sql(statement)
