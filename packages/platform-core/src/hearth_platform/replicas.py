@@ -62,14 +62,16 @@ _NOT_ON_A_REPLICA = re.compile(
     r"\b(?:INSERT|UPDATE|DELETE|TRUNCATE|MERGE|LISTEN|NOTIFY|FOR SHARE|FOR KEY SHARE)\b"
     r"|pg_(?:try_)?advisory|\bnextval\(|\bsetval\(|pg_notify"
 )
-# writes that may take access away from someone (a revoked token, a block, a disconnection, an untag, a deleted
-# tag, an edited or deleted post or comment, an erased user, detached media): they raise the floor for every
-# reader. By table, not by statement kind: a new post's audience is written as delete-then-insert, and
-# accepting a request updates it, neither of which hides anything from anyone.
+# Writes that raise the floor for every reader. Those that may take access away from someone (a revoked token,
+# a block, a disconnection, an untag, a deleted tag, an edited or deleted post or comment, an erased user,
+# detached media): by table, not by statement kind, since a new post's audience is written as
+# delete-then-insert, which hides nothing from anyone. And every change of the connection graph, which the
+# shared cache holds (hearth_connections.caching): a cache entry refilled after its invalidation must be read
+# where that change is, or the cache would keep a replica's stale answer past the lag bound.
 _NARROWING = re.compile(
     r"\b(?:UPDATE|DELETE FROM|TRUNCATE(?: TABLE)?)\s+(?:ONLY\s+)?\"?"
     r"(?:auth_tokens|comments|connections|media|post_media|posts|user_tag_members|user_tags|users)\b"
-    r"|\bINSERT INTO blocks\b"
+    r"|\bINSERT INTO (?:blocks|connections|user_tag_members)\b"
 )
 _NARROWS = "hearth_narrows_access"
 _narrowed: ContextVar[bool] = ContextVar("hearth_write_narrowed", default=False)
