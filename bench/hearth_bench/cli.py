@@ -10,10 +10,11 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from . import charts, dataset, growth, limits, scenarios, streams
+from . import charts, dataset, growth, limits, replica, scenarios, streams
 from .capture import capture
 from .common import API, RESULTS, ROOT, free_port, log, ratio
 from .context import Run
@@ -71,6 +72,18 @@ def parser() -> argparse.ArgumentParser:
         default=0,
         help="live streams held open from feed_streams through the writes (e.g. 300); 0: none, feed_streams skipped",
     )
+    ap.add_argument(
+        "--replica",
+        action="store_true",
+        help="serve with a streaming replica of the server (pg_basebackup -R on this machine, after the seed): "
+        "reads per target per scenario; same machine, so the figure is the routing's overhead, not a speedup",
+    )
+    ap.add_argument("--pg-bin", help="with --replica: the directory of the server's own major version's binaries")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="with --replica: a single-database run's report.json, shown next to this run's figures",
+    )
     return ap
 
 
@@ -121,10 +134,11 @@ def served(run: Run) -> None:
     """Serve Hearth and measure the scenarios, then (unless skipped) the growth viewers."""
     args, rep = run.args, run.report
     port = free_port()
+    extra = {"HEARTH_DATABASE_REPLICA_URLS": run.standby.url} if run.standby is not None else {}
     serve = Server(
         "hearth serve",
         [sys.executable, "-m", "hearth_api.cli", "serve", "--workers", str(args.workers), "--port", str(port)],
-        run.env(),
+        run.env(**extra),
         port,
         run.dir / "serve.log",
         args.workers,
@@ -152,9 +166,13 @@ def served(run: Run) -> None:
                 rep["streams"] = load.stop(run.dsn)
                 load = None
             if name in files:
+                reads = replica.scrape(serve.base) if run.standby is not None else None
                 rep["scenarios"][name] = measure(
                     run, serve, sampler, name, files[name], scenarios.SCENARIOS[name].route
                 )
+                if reads is not None:  # warm-up included: what the scenario's requests read where
+                    rep["scenarios"][name]["reads"] = replica.delta(reads, replica.scrape(serve.base))
+                    log(f"{name:<15} reads {rep['scenarios'][name]['reads']}")
         if load is not None:
             rep["streams"] = load.stop(run.dsn)
         if not args.skip_growth:
@@ -234,6 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.backends.start()
     rep["dataset"] = _dataset(run.tokens)
     rep["versions"] = tool_versions(db_url)
+    if args.replica:
+        run.standby = replica.Standby(run.dsn, free_port(), args.pg_bin)
+        run.standby.start()
+        rep["replica"] = {"url": run.standby.url, "postgresql_major": run.standby.major}
+    if args.baseline:
+        rep["baseline"] = replica.baseline_of(json.loads(args.baseline.read_text()))
     try:
         served(run)
         dataset.undo_writes(run)
@@ -241,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             measure_limits(run)
     finally:
         run.backends.stop()
+        if run.standby is not None:
+            run.standby.stop()
 
     rep["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     rep["targets"] = targets(rep, args.deep_page)

@@ -23,6 +23,7 @@ class Run:
     tokens: dict[str, Any] = field(default_factory=dict)  # the seed's report (tokens file)
     report: dict[str, Any] = field(default_factory=dict)
     backends: BackendCpu = field(init=False)
+    standby: Any = None  # --replica: the replica.Standby the app reads from
 
     def __post_init__(self) -> None:
         self.backends = BackendCpu(plain(self.db_url), self.args.database)  # started once the database exists

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .common import ratio
+from .replica import overhead
 from .scenarios import label
 
 CHART_TITLES = {
@@ -207,7 +208,8 @@ def _streams(rep: dict[str, Any]) -> list[str]:
 
 def markdown(rep: dict[str, Any], image_prefix: str = "") -> str:
     """The report; charts are linked as ``image_prefix + file``."""
-    out = _header(rep) + _scenarios(rep) + _streams(rep) + _limits(rep) + _growth(rep)
+    out = _header(rep) + _scenarios(rep) + overhead(rep, rep.get("baseline")) + _streams(rep) + _limits(rep)
+    out += _growth(rep)
     rss = rep.get("peak_rss_mb_per_worker")
     if rss:
         out += ["", f"Peak RSS per worker over the whole run: {', '.join(f'{x} MB' for x in rss.values())}."]
