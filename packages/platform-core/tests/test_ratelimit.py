@@ -97,6 +97,23 @@ def test_a_budget_is_spent_only_by_what_is_counted() -> None:
 
 
 @pytest.mark.redis
+def test_a_count_reads_other_keys_in_its_round_trip(redis_url: str) -> None:
+    """What the read replicas' write marks ride on: values of further keys, read with the count."""
+    import redis
+
+    limiter, key, name = RateLimiter(LIMITS, redis_url=redis_url), _key(), f"hearth-test-peek:{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.set(name, "1234", ex=60)
+        assert limiter.check("default", key, peek=[name, name + ":missing"]) == [b"1234", None]
+        assert limiter.check("default", key) == []  # nothing asked, nothing read
+        assert RateLimiter(LIMITS).check("default", key, peek=[name]) is None  # in process: not read
+    finally:
+        client.delete(name)
+        client.close()
+
+
+@pytest.mark.redis
 def test_instances_on_one_redis_share_counters(redis_url: str) -> None:
     one, two, key = RateLimiter(LIMITS, redis_url=redis_url), RateLimiter(LIMITS, redis_url=redis_url), _key()
     assert one.shared and two.shared

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn
 
@@ -46,11 +46,14 @@ FAMILIES = ("login", "register", "write", "default", LOGIN_FAILURES, "password_r
 QUOTA_KEY = "hearth_rate_quota"
 """Where the tightest quota a request met is kept, in its scope's ``state``."""
 
-# one round trip: count the hit, start the window on the first, and say how long the window still runs
+# one round trip: count the hit, start the window on the first, and say how long the window still runs; and
+# the values of any further keys a caller wants read in the same trip (the read replicas' write marks)
 _HIT_SCRIPT = """
 local n = redis.call('INCRBY', KEYS[1], 1)
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('PTTL', KEYS[1])}
+local out = {n, redis.call('PTTL', KEYS[1])}
+for i = 2, #KEYS do out[i + 1] = redis.call('GET', KEYS[i]) end
+return out
 """
 
 
@@ -121,19 +124,29 @@ class RateLimiter:
             return self._shared
         return self._memory
 
-    def check(self, family: str, key: str, *, scope: MutableMapping[str, Any] | None = None) -> None:
+    def check(
+        self,
+        family: str,
+        key: str,
+        *,
+        scope: MutableMapping[str, Any] | None = None,
+        peek: Sequence[str] = (),
+    ) -> list[Any] | None:
         """Count one hit for ``key`` in ``family``; raise :class:`RateLimited` when over the limit. The
-        quota is noted in ``scope`` for the response's ``RateLimit-*`` headers."""
+        quota is noted in ``scope`` for the response's ``RateLimit-*`` headers. ``peek``: Redis keys (full
+        names) read in the same round trip; their values (``None`` when missing), or ``None`` when they were
+        not read (no shared counters, limits off, Redis away)."""
         if not self.enabled:
-            return
-        quota = self._hit(family, key)
+            return None
+        quota, peeked = self._hit(family, key, peek)
         if scope is not None:
             note_quota(scope, quota)
         if quota.exceeded:
             app_metrics().rate_limited.labels(family=family).inc()
             raise RateLimited(max(1, quota.reset))
+        return peeked
 
-    def _hit(self, family: str, key: str) -> Quota:
+    def _hit(self, family: str, key: str, peek: Sequence[str] = ()) -> tuple[Quota, list[Any] | None]:
         """Count one hit: on Redis in one round trip, or in process while Redis is away."""
         item = self.items[family]
         storage_key = item.key_for(family, key)
@@ -141,14 +154,17 @@ class RateLimiter:
         shared = self._shared_storage
         if shared is not None and not self._fallback.down:
             try:
-                count, ttl_ms = self._hit_script([shared.prefixed_key(storage_key)], [expiry])  # type: ignore[attr-defined]
-                return Quota(item.amount, item.amount - int(count), math.ceil(max(int(ttl_ms), 0) / 1000))
+                reply = self._hit_script([shared.prefixed_key(storage_key), *peek], [expiry])  # type: ignore[attr-defined]
+                count, ttl_ms = reply[0], reply[1]
+                peeked = [reply[i + 2] if i + 2 < len(reply) else None for i in range(len(peek))]
+                quota = Quota(item.amount, item.amount - int(count), math.ceil(max(int(ttl_ms), 0) / 1000))
+                return quota, peeked
             except Exception as exc:  # noqa: BLE001 - Redis is away: count in process until it is back
                 self._fallback.failed(exc)
         memory = self._memory.storage
         count = memory.incr(storage_key, expiry)
         reset = math.ceil(max(memory.get_expiry(storage_key) - time.time(), 0))
-        return Quota(item.amount, item.amount - count, reset)
+        return Quota(item.amount, item.amount - count, reset), None
 
     def ensure_allowed(self, family: str, key: str) -> None:
         """Raise :class:`RateLimited` when ``key`` has spent its budget in ``family``; count nothing."""
@@ -158,7 +174,7 @@ class RateLimiter:
     def count(self, family: str, key: str) -> None:
         """Count one hit for ``key`` in ``family``, never refusing (the refusal is ``ensure_allowed``'s)."""
         if self.enabled:
-            self._hit(family, key)
+            self._hit(family, key)  # nothing peeked
 
     def _run(self, family: str, key: str, operation: Literal["hit", "test"]) -> bool:
         """``hit`` or ``test`` on Redis, or in process while Redis is away; whether the request is allowed."""
@@ -206,7 +222,11 @@ def limit_per_address(family: str) -> Any:
         limiter = _limiter(request)
         if limiter is not None:
             key = f"addr:{client_address(request)}"
-            before_handler(request.scope, lambda: limiter.check(family, key, scope=request.scope))
+
+            def count() -> None:
+                limiter.check(family, key, scope=request.scope)
+
+            before_handler(request.scope, count)
 
     _check.__name__ = f"rate_limit_{family}_per_address"
     return Depends(_check)
@@ -215,7 +235,11 @@ def limit_per_address(family: str) -> Any:
 async def _write_limit(request: Request, user: CurrentUser) -> Principal:
     limiter = _limiter(request)
     if limiter is not None:  # after the token check (queued first, by CurrentUser), in the handler's thread
-        before_handler(request.scope, lambda: limiter.check("write", f"user:{user.user_id}", scope=request.scope))
+
+        def count() -> None:  # the caller is read here, once their token is checked
+            limiter.check("write", f"user:{user.user_id}", scope=request.scope)
+
+        before_handler(request.scope, count)
     return user
 
 

@@ -160,12 +160,21 @@ class WriteMarks:
     def _key(self, user_id: int | None) -> str:
         return self._prefix + ("floor" if user_id is None else f"u:{user_id}")
 
+    def keys(self, user_id: int | None) -> list[str]:
+        """The Redis keys :meth:`get` reads (none without Redis), for a caller that reads them itself."""
+        if self._redis is None:
+            return []
+        return [self._key(None)] if user_id is None else [self._key(None), self._key(user_id)]
+
+    @staticmethod
+    def highest(values: list[Any]) -> int:
+        return max((int(v) for v in values if v is not None), default=-1)
+
     def get(self, user_id: int | None) -> int:
         """The highest of the floor and ``user_id``'s mark (-1: none). Raises when Redis fails."""
         keys = [self._key(None)] if user_id is None else [self._key(None), self._key(user_id)]
         if self._redis is not None:
-            values = self._redis.mget(keys)
-            return max((int(v) for v in values if v is not None), default=-1)
+            return self.highest(self._redis.mget(keys))
         now = time.monotonic()
         with self._lock:
             found = [self._local.get(k) for k in keys]
@@ -214,11 +223,12 @@ class ReadRoute:
     """Where one read-only unit of work reads: decided at its first statement, checked again once its caller
     is known (see the module)."""
 
-    __slots__ = ("_chosen_lsn", "_engine", "_expect_caller", "_replica", "_router", "reason")
+    __slots__ = ("_chosen_lsn", "_connection", "_engine", "_expect_caller", "_replica", "_router", "reason")
 
     def __init__(self, router: ReadRouter) -> None:
         self._router = router
         self._engine: Engine | None = None
+        self._connection: Connection | None = None  # the replica's, checked out here (see ``engine``)
         self._replica: Replica | None = None
         self._chosen_lsn = -1
         self._expect_caller = False
@@ -231,11 +241,15 @@ class ReadRoute:
 
     @property
     def on_replica(self) -> bool:
-        return self._replica is not None and self._engine is self._replica.engine
+        replica = self._replica
+        return replica is not None and self._connection is not None and self._engine is replica.engine
 
-    def engine(self) -> Engine:
+    def engine(self) -> Engine | Connection:
+        """The bind of the session's next statement: the replica's connection, or the primary's pool."""
         engine = self._engine
         if engine is not None:
+            if self.on_replica:
+                return self._connection  # type: ignore[return-value]
             return engine
         router = self._router
         required = -1
@@ -247,25 +261,39 @@ class ReadRoute:
         replica = router.pick(required)
         if replica is None:
             return self._primary(router.no_replica_reason(required))
+        # checked out here rather than by the session, so that a replica gone since the poller's last look
+        # costs this read nothing: it is reported down and the primary answers (the same one checkout)
+        try:
+            self._connection = replica.engine.connect()
+        except Exception as exc:  # noqa: BLE001
+            router.went_down(replica, exc)
+            return self._primary("down")
         self._replica, self._chosen_lsn = replica, replica.replay_lsn
         self._engine = replica.engine
-        return replica.engine
+        return self._connection
 
-    def confirm_caller(self, user_id: int | None) -> bool:
-        """The caller is known (``None``: the token was not accepted). Whether the token check must be run
-        again, on the primary (the replica that answered it had not replayed the floor)."""
+    def mark_keys(self, user_id: int) -> list[str]:
+        """The Redis keys :meth:`confirm_caller` needs for ``user_id``, for a round trip that reads them anyway."""
+        return self._router.marks.keys(user_id)
+
+    def confirm_caller(self, user_id: int | None, marks: list[Any] | None = None) -> bool:
+        """The caller is known (``None``: the token was not accepted); ``marks``: the values of
+        :meth:`mark_keys` when already read. Whether the token check must be run again, on the primary (the
+        replica that answered it had not replayed the floor)."""
         self._expect_caller = False
-        if self._replica is None or self._engine is not self._replica.engine:
+        if not self.on_replica:
             return False  # on the primary already (or nothing read yet: the next statement decides)
         try:
-            required = self._router.marks.get(user_id)
+            required = self._router.marks.get(user_id) if marks is None else WriteMarks.highest(marks)
         except Exception as exc:  # noqa: BLE001
             self._primary("marks_unavailable", exc)
             return True
+        replica = self._replica
+        assert replica is not None  # on_replica
         if self._chosen_lsn < required:  # the token check itself may be stale
             self._primary("not_replayed")
             return True
-        if not self._replica.usable or self._replica.replay_lsn < required:
+        if not replica.usable or replica.replay_lsn < required:
             self._primary("not_replayed")
         return False
 
@@ -278,9 +306,13 @@ class ReadRoute:
         return self._engine
 
     def finish(self) -> None:
-        """Count this read by where it ended up (nothing when it read nothing)."""
+        """Count this read by where it ended up (nothing when it read nothing); give the replica's connection
+        back (the session leaves a connection it was handed to its owner)."""
         if self._engine is not None:
             self._router.count(self.on_replica)
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
 
 
 class ReadRouter:
@@ -397,6 +429,10 @@ class ReadRouter:
             else:
                 self._set_state(replica, "ok")
         self._polled_at = time.monotonic()
+
+    def went_down(self, replica: Replica, exc: Exception) -> None:
+        """A request could not reach ``replica``: not used until the poller reaches it again."""
+        self._set_state(replica, "down", type(exc).__name__)
 
     def _set_state(self, replica: Replica, state: str, why: str = "") -> None:
         if replica.state != state:

@@ -100,17 +100,27 @@ async def _current_user(request: Request, uow: UnitOfWork) -> Principal:
         route.expect_caller()
 
     def check() -> None:  # in the handler's thread, first of its steps
-        principal = uow.resolve(TokenAuthenticator).authenticate(token)  # type: ignore[type-abstract]
-        if route is not None and route.confirm_caller(principal.user_id if principal is not None else None):
-            # the replica that answered had not replayed a write that may revoke or create this token
-            principal = uow.resolve(TokenAuthenticator).authenticate(token)  # type: ignore[type-abstract]
+        authenticator = uow.resolve(TokenAuthenticator)  # type: ignore[type-abstract]
+        principal = authenticator.authenticate(token)
+        if principal is None and route is not None and route.confirm_caller(None):
+            # the replica that answered had not replayed a write that may have created this token (a login)
+            principal = authenticator.authenticate(token)
         if principal is None:
             raise TokenRejected()
         caller._become(principal)
         request.state.user_id = principal.user_id
         limiter = getattr(request.app.state, "rate_limiter", None)
+        # a read on a replica: the caller's write mark and the floor ride on the rate limit's round trip
+        peek = route.mark_keys(principal.user_id) if route is not None and route.on_replica else ()
+        marks = None
         if limiter is not None:  # every authenticated request counts in the "default" family, per user
-            limiter.check("default", f"user:{principal.user_id}", scope=request.scope)
+            marks = limiter.check("default", f"user:{principal.user_id}", scope=request.scope, peek=peek)
+        if route is not None and route.confirm_caller(principal.user_id, marks):
+            # the replica that answered had not replayed a write that may have revoked this token
+            principal = authenticator.authenticate(token)
+            if principal is None:
+                raise TokenRejected()
+            caller._become(principal)
 
     before_handler(request.scope, check)
     caller._pending = functools.partial(run_before_handler, request.scope)
