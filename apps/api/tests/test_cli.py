@@ -54,6 +54,16 @@ def test_production_refuses_to_start_with_the_default_secret(
         main(command)
 
 
+def test_replicas_with_several_workers_need_redis(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HEARTH_DATABASE_URL", "postgresql://hearth@127.0.0.1:1/hearth")
+    monkeypatch.setenv("HEARTH_DATABASE_REPLICA_URLS", "postgresql://hearth@127.0.0.1:2/hearth")
+    monkeypatch.delenv("HEARTH_REDIS_URL", raising=False)
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "HEARTH_REDIS_URL" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("host", "url"),
     [

@@ -90,6 +90,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if refusal is not None:
         print(f"hearth serve: {refusal}", file=sys.stderr)
         return 2
+    if args.workers > 1 and settings.database_replica_urls and not settings.redis_url:
+        # a user's write on one worker must send their next read, on any worker, to where that write is
+        print(
+            "hearth serve: read replicas with several workers need HEARTH_REDIS_URL (the write marks that keep "
+            "read-your-writes are shared there)",
+            file=sys.stderr,
+        )
+        return 2
     if not settings.public_base_url_configured:  # media URLs point at the port actually served
         os.environ["HEARTH_PUBLIC_BASE_URL"] = served_base_url(args.host, args.port)
     proxies = [*settings.trusted_proxies, *(LOOPBACK_PROXIES if args.proxy_headers else ())]

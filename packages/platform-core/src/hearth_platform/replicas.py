@@ -19,9 +19,11 @@ How a read is routed (``ReadRouter.route``, one :class:`ReadRoute` per read-only
   everyone: nobody reads from a replica that has not replayed it, so a revoked token, a block, an untag
   or a deleted post is never served stale.
 - The read's first statement (the bearer-token check) runs on a usable replica; once the caller is known
-  (:meth:`ReadRoute.confirm_caller`, one Redis ``MGET`` of the floor and their mark) the rest stays there
-  only if that replica has replayed both; otherwise on the primary, and a token check a replica answered
-  before the floor is redone on the primary.
+  (:meth:`ReadRoute.confirm_caller`: the floor and their mark, read in the same Redis round trip as their
+  rate-limit count, or one ``MGET`` when limits are off) the rest stays there only if that replica has
+  replayed both; otherwise on the primary, and a token check a replica answered before the floor is redone
+  on the primary. A read with no caller reads the floor first. A replica that cannot be reached at checkout
+  is reported down and the primary answers.
 
 Anything that writes, locks (``FOR UPDATE``, advisory locks) or ``LISTEN``s runs on the primary: writing
 units of work, jobs and the live stream never get a replica. A replica connection that is handed such a
