@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 
 from hearth_api import create_app
 from hearth_platform.replicas import ReadRouter
-from hearth_platform.settings import Settings
 from hearth_testing.replica import ReplicatedPostgres, pg_bin
 
 _spec = importlib.util.spec_from_file_location(
@@ -42,19 +41,14 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def client(base_settings: Settings, redis_url: str) -> Iterator[TestClient]:
+def client(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     pg = ReplicatedPostgres(synchronous=True)
     try:
-        settings = base_settings.model_copy(
-            update={
-                "database_url": pg.url,
-                "database_replica_urls": [pg.replica_url],
-                "replica_max_lag_seconds": 600.0,
-                "replica_poll_interval_seconds": 0.02,
-                "redis_url": redis_url,
-                "db_pool_size": 3,
-                "db_max_overflow": 2,
-            }
+        settings = pg.settings(
+            tmp_path_factory.mktemp("hearth-data"),
+            redis_url=redis_url,
+            replica_max_lag_seconds=600.0,
+            replica_poll_interval_seconds=0.02,
         )
         with TestClient(create_app(settings, configure_logs=False)) as c:
             yield c

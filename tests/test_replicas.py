@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from hearth_api import create_app
 from hearth_platform.replicas import ReadRouter, ReplicaMisuse
-from hearth_platform.settings import Settings
 from hearth_testing import API, AppUser, connect, new_post, register, wait_until
+from hearth_testing.queries import statements_on
 from hearth_testing.replica import ReplicatedPostgres, pg_bin
 
 pytestmark = [
@@ -35,24 +35,19 @@ def pg() -> Iterator[ReplicatedPostgres]:
 
 
 @pytest.fixture(scope="module")
-def client(pg: ReplicatedPostgres, base_settings: Settings, redis_url: str) -> Iterator[TestClient]:
-    settings = base_settings.model_copy(
-        update={
-            "database_url": pg.url,
-            "database_replica_urls": [pg.replica_url],
-            # no test here waits for a lag to be noticed: a paused replica stays "usable" the whole module
-            "replica_max_lag_seconds": 600.0,
-            "replica_poll_interval_seconds": 0.05,
-            "redis_url": redis_url,
-            "db_pool_size": 3,
-            "db_max_overflow": 2,
-            # limits on (never met): the caller's write mark rides on the rate limit's Redis round trip
-            "rate_limit_enabled": True,
-            "rate_limit_default": "100000/minute",
-            "rate_limit_write": "100000/minute",
-            "rate_limit_register": "100000/minute",
-            "rate_limit_login": "100000/minute",
-        }
+def client(pg: ReplicatedPostgres, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = pg.settings(
+        tmp_path_factory.mktemp("hearth-data"),
+        redis_url=redis_url,
+        # no test here waits for a lag to be noticed: a paused replica stays "usable" the whole module
+        replica_max_lag_seconds=600.0,
+        replica_poll_interval_seconds=0.05,
+        # limits on (never met): the caller's write mark rides on the rate limit's Redis round trip
+        rate_limit_enabled=True,
+        rate_limit_default="100000/minute",
+        rate_limit_write="100000/minute",
+        rate_limit_register="100000/minute",
+        rate_limit_login="100000/minute",
     )
     with TestClient(create_app(settings, configure_logs=False)) as c:
         yield c
@@ -204,6 +199,36 @@ def test_replica_stopped_every_read_succeeds_from_the_primary(
     before = reads(router)
     assert post_id in feed_ids(client, bob)
     assert reads(router)["replica"] - before["replica"] == 1
+
+
+def test_the_replica_adds_no_statement_to_a_read(
+    client: TestClient, pg: ReplicatedPostgres, router: ReadRouter
+) -> None:
+    """The same feed page costs the same statements whether the replica or the primary serves it."""
+    alice, bob = register(client, "qa"), register(client, "qb")
+    connect(client, alice, bob)
+    assert new_post(client, alice, "to count").status_code == 201
+    caught_up(pg, router)
+    app: FastAPI = client.app  # type: ignore[assignment]
+    engines = (*app.state.database.engines, router.replicas[0].engine)
+
+    def feed_statements() -> list[str]:
+        with statements_on(*engines) as q:
+            feed_ids(client, bob)
+        return [s for s in q.statements if "wal_" not in s]  # not the poller's, which runs meanwhile
+
+    before = reads(router)
+    on_replica = feed_statements()
+    assert reads(router)["replica"] - before["replica"] == 1
+    pg.pause_replay()
+    try:
+        assert new_post(client, bob, "mine").status_code == 201  # bob's next reads need the primary
+        before = reads(router)
+        on_primary = feed_statements()
+        assert reads(router)["primary"] - before["primary"] == 1
+    finally:
+        pg.resume_replay()
+    assert [s[:60] for s in on_primary] == [s[:60] for s in on_replica]
 
 
 def test_a_replica_refuses_what_belongs_on_the_primary(router: ReadRouter) -> None:

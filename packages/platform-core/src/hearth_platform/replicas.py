@@ -169,18 +169,20 @@ class WriteMarks:
         return [self._key(None)] if user_id is None else [self._key(None), self._key(user_id)]
 
     @staticmethod
-    def highest(values: list[Any]) -> int:
-        return max((int(v) for v in values if v is not None), default=-1)
+    def parse(values: list[Any]) -> tuple[int, int]:
+        """``(floor, mark)`` of the values of :meth:`keys` (-1: none)."""
+        floor, mark = [*values, None, None][:2]
+        return (-1 if floor is None else int(floor)), (-1 if mark is None else int(mark))
 
-    def get(self, user_id: int | None) -> int:
-        """The highest of the floor and ``user_id``'s mark (-1: none). Raises when Redis fails."""
+    def get(self, user_id: int | None) -> tuple[int, int]:
+        """The floor, and ``user_id``'s mark (-1: none). Raises when Redis fails."""
         keys = [self._key(None)] if user_id is None else [self._key(None), self._key(user_id)]
         if self._redis is not None:
-            return self.highest(self._redis.mget(keys))
+            return self.parse(self._redis.mget(keys))
         now = time.monotonic()
         with self._lock:
             found = [self._local.get(k) for k in keys]
-        return max((lsn for lsn, until in filter(None, found) if until > now), default=-1)
+        return self.parse([entry[0] if entry is not None and entry[1] > now else None for entry in found])
 
     def note(self, lsn: int, user_id: int | None, *, floor: bool) -> None:
         keys = [self._key(user_id)] if user_id is not None else []
@@ -257,7 +259,7 @@ class ReadRoute:
         required = -1
         if not self._expect_caller:
             try:
-                required = router.marks.get(None)
+                required = router.marks.get(None)[0]
             except Exception as exc:  # noqa: BLE001 - without the floor, only the primary is safe
                 return self._primary("marks_unavailable", exc)
         replica = router.pick(required)
@@ -286,16 +288,16 @@ class ReadRoute:
         if not self.on_replica:
             return False  # on the primary already (or nothing read yet: the next statement decides)
         try:
-            required = self._router.marks.get(user_id) if marks is None else WriteMarks.highest(marks)
+            floor, mark = self._router.marks.get(user_id) if marks is None else WriteMarks.parse(marks)
         except Exception as exc:  # noqa: BLE001
             self._primary("marks_unavailable", exc)
             return True
         replica = self._replica
         assert replica is not None  # on_replica
-        if self._chosen_lsn < required:  # the token check itself may be stale
+        if self._chosen_lsn < floor:  # the token check itself may be stale (the caller's own writes leave it be)
             self._primary("not_replayed")
             return True
-        if not replica.usable or replica.replay_lsn < required:
+        if not replica.usable or replica.replay_lsn < max(floor, mark):
             self._primary("not_replayed")
         return False
 

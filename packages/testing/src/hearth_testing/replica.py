@@ -14,6 +14,7 @@ import pwd
 import shutil
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,33 @@ class ReplicatedPostgres:
     def start_replica(self) -> None:
         self._start(self.replica_dir, self.replica_port)
         wait_until(lambda: self.replica_sql("SELECT 1")[0][0] == 1, 30, "standby up again")
+
+    def settings(self, data_dir: Path, **overrides: Any) -> Any:
+        """Settings of a test app on this pair (the primary, the standby as its one replica), as the plugin's
+        ``base_settings`` are otherwise (quiet logs, a test secret, jobs run by the test): built without the
+        shared test database, which these tests do not use."""
+        from pydantic import SecretStr
+
+        from hearth_platform.settings import Settings
+
+        from .serve import SECRET_KEY
+
+        values: dict[str, Any] = {
+            "database_url": self.url,
+            "database_replica_urls": [self.replica_url],
+            "data_dir": data_dir,
+            "secret_key": SecretStr(SECRET_KEY),
+            "rate_limit_enabled": False,
+            "redis_key_prefix": f"hearth-test-{uuid.uuid4().hex[:8]}:",
+            "log_level": "WARNING",
+            "log_format": "console",
+            "jobs_in_process": False,
+            "job_retry_base_seconds": 0,
+            "stream_idle_seconds": 0.05,
+            "db_pool_size": 3,
+            "db_max_overflow": 2,
+        }
+        return Settings(_env_file=None, **{**values, **overrides})
 
     def close(self) -> None:
         for data_dir in reversed(list(self._started)):
