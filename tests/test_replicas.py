@@ -201,6 +201,49 @@ def test_replica_stopped_every_read_succeeds_from_the_primary(
     assert reads(router)["replica"] - before["replica"] == 1
 
 
+def test_a_lagging_replica_is_skipped_until_it_catches_up(
+    pg: ReplicatedPostgres, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """An app whose lag bound is short: with replay paused and the primary moving on, the replica is reported
+    lagging (readiness stays 200, degraded) and reads go to the primary; once it caught up, back to it."""
+    settings = pg.settings(
+        tmp_path_factory.mktemp("hearth-data"),
+        redis_url=redis_url,
+        replica_max_lag_seconds=0.3,
+        replica_poll_interval_seconds=0.05,
+    )
+    with TestClient(create_app(settings, configure_logs=False)) as short:
+        app: FastAPI = short.app  # type: ignore[assignment]
+        router: ReadRouter = app.state.read_router
+        alice = register(short, "lg")
+
+        def state() -> str:
+            return str(short.get("/health/ready").json()["checks"]["replicas"]["replicas"][0]["status"])
+
+        pg.execute("CREATE TABLE IF NOT EXISTS lag_probe (x int)")
+        caught_up(pg, router)
+        pg.pause_replay()
+        try:
+            # the primary moves on (writes the replica cannot replay): the lag grows past the bound
+            wait_until(
+                lambda: pg.execute("INSERT INTO lag_probe VALUES (1)") is None and state() == "lagging", 30, "lagging"
+            )
+            ready = short.get("/health/ready")
+            assert ready.status_code == 200
+            assert ready.json()["checks"]["replicas"]["status"] == "degraded"
+            assert ready.json()["checks"]["replicas"]["replicas"][0]["lag_seconds"] > 0.3
+            before = reads(router)
+            assert short.get(f"{API}/users/me", headers=alice.headers).status_code == 200
+            assert reads(router)["primary"] - before["primary"] == 1
+            assert metric(short, "hearth_db_replica_fallbacks_total", reason="lagging") >= 1
+        finally:
+            pg.resume_replay()
+        caught_up(pg, router)
+        before = reads(router)
+        assert short.get(f"{API}/users/me", headers=alice.headers).status_code == 200
+        assert reads(router)["replica"] - before["replica"] == 1
+
+
 def test_the_replica_adds_no_statement_to_a_read(
     client: TestClient, pg: ReplicatedPostgres, router: ReadRouter
 ) -> None:
