@@ -20,4 +20,6 @@ SQL
         -R -X stream -S "$REPLICA_SLOT" -c fast
     chmod 0700 "$PGDATA"
 fi
-exec postgres
+# feedback: the primary's vacuum keeps the rows a running read on this replica still needs, so a feed query
+# here is not cancelled by a conflict with recovery
+exec postgres -c hot_standby_feedback=on

@@ -114,7 +114,8 @@ async def _current_user(request: Request, uow: UnitOfWork) -> Principal:
         peek = route.mark_keys(principal.user_id) if route is not None and route.on_replica else ()
         marks = None
         if limiter is not None:  # every authenticated request counts in the "default" family, per user
-            marks = limiter.check("default", f"user:{principal.user_id}", scope=request.scope, peek=peek)
+            peeked = limiter.check("default", f"user:{principal.user_id}", scope=request.scope, peek=peek)
+            marks = peeked if peek else None
         if route is not None and route.confirm_caller(principal.user_id, marks):
             # the replica that answered had not replayed a write that may have revoked this token
             principal = authenticator.authenticate(token)
