@@ -134,6 +134,21 @@ def test_hosts_and_proxies_are_comma_separated_lists(monkeypatch: pytest.MonkeyP
     assert Settings(_env_file=None, allowed_hosts="", trusted_proxies="").allowed_hosts == []  # type: ignore[call-arg]
 
 
+def test_replica_urls_are_a_comma_separated_list_of_a_configured_primary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEARTH_DATABASE_URL", "postgresql://hearth@primary/hearth")
+    monkeypatch.setenv("HEARTH_DATABASE_REPLICA_URLS", "postgresql://hearth@r1/hearth, postgresql://hearth@r2/hearth")
+    assert Settings(_env_file=None).database_replica_urls == [  # type: ignore[call-arg]
+        "postgresql://hearth@r1/hearth",
+        "postgresql://hearth@r2/hearth",
+    ]
+    monkeypatch.setenv("HEARTH_DATABASE_REPLICA_URLS", "")
+    assert Settings(_env_file=None).database_replica_urls == []  # type: ignore[call-arg]
+    monkeypatch.delenv("HEARTH_DATABASE_URL")
+    monkeypatch.setenv("HEARTH_DATABASE_REPLICA_URLS", "postgresql://hearth@r1/hearth")
+    with pytest.raises(ValidationError, match="HEARTH_DATABASE_REPLICA_URLS needs HEARTH_DATABASE_URL"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
