@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hearth_api import create_app
-from hearth_platform.replicas import ReadRouter, ReplicaMisuse
-from hearth_testing import API, AppUser, connect, new_post, register, wait_until
+from hearth_platform.replicas import ReadRouter, ReplicaMisuse, may_fill_shared_cache
+from hearth_testing import API, AppUser, connect, create_tag, new_post, register, wait_until
 from hearth_testing.queries import statements_on
 from hearth_testing.replica import ReplicatedPostgres, pg_bin
 
@@ -272,6 +272,38 @@ def test_the_replica_adds_no_statement_to_a_read(
     finally:
         pg.resume_replay()
     assert [s[:60] for s in on_primary] == [s[:60] for s in on_replica]
+
+
+def test_a_read_begun_before_an_untag_never_refills_the_shared_cache(
+    client: TestClient, pg: ReplicatedPostgres, router: ReadRouter
+) -> None:
+    """A read that chose the replica before a write took access away (and invalidated the cached tag
+    membership) may read the old membership there: it must not store that in the shared cache."""
+    alice, bob = register(client, "ka"), register(client, "kb")
+    connect(client, alice, bob)
+    tag = create_tag(client, alice, bob)
+    caught_up(pg, router)
+    session = router.sessionmaker()
+    route = router.route()
+    session.route = route
+    try:
+        route.engine()  # the read begins, on the replica, which has everything so far
+        assert route.on_replica and may_fill_shared_cache(session)
+        pg.pause_replay()
+        try:
+            assert client.delete(f"{API}/tags/{tag}/members/{bob.id}", headers=alice.headers).status_code == 204
+            assert not may_fill_shared_cache(session)  # what it reads there may predate the untag
+            fresh = router.sessionmaker()
+            fresh.route = router.route()
+            fresh.route.engine()  # a read that begins now goes to the primary, and may fill
+            assert not fresh.route.on_replica and may_fill_shared_cache(fresh)
+            fresh.close()
+            fresh.route.finish()
+        finally:
+            pg.resume_replay()
+    finally:
+        session.close()
+        route.finish()
 
 
 def test_a_replica_refuses_what_belongs_on_the_primary(router: ReadRouter) -> None:

@@ -8,7 +8,9 @@ Two namespaces in the platform :class:`~hearth_platform.cache.Cache`:
 A change marks its keys stale: they are deleted at once (so later reads in the same transaction go to
 the database) and again when the transaction ends, commit or rollback (so nothing read from an
 uncommitted state, by this request or another, outlives the transaction). While a key is stale in a
-transaction, reads in that transaction bypass the cache and never store into it.
+transaction, reads in that transaction bypass the cache and never store into it. A read served by a replica
+stores only what it read on a replica that had replayed every access-narrowing write
+(``hearth_platform.replicas.may_fill_shared_cache``), so an invalidated entry is never refilled stale.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from hearth_platform.cache import Cache
+from hearth_platform.replicas import may_fill_shared_cache
 
 CONNECTED_IDS = "connections.ids"
 VIEWER_TAGS = "connections.viewer_tags"
@@ -50,7 +53,8 @@ class GraphCache:
         if cached is not None:
             return {int(i) for i in cached}
         ids = load(user_id)
-        self._cache.set(CONNECTED_IDS, key, sorted(ids), TTL_SECONDS)
+        if may_fill_shared_cache(self._session):
+            self._cache.set(CONNECTED_IDS, key, sorted(ids), TTL_SECONDS)
         return ids
 
     def viewer_tags(
@@ -71,11 +75,12 @@ class GraphCache:
                 missing.append(owner)
         if missing:
             loaded = load(viewer_id, missing)
+            fill = may_fill_shared_cache(self._session)
             for owner in missing:
                 tags = loaded.get(owner, set())
                 out[owner] = tags
                 key = keys[owner]
-                if (VIEWER_TAGS, key) not in self._stale:
+                if fill and (VIEWER_TAGS, key) not in self._stale:
                     self._cache.set(VIEWER_TAGS, key, sorted(tags), TTL_SECONDS)
         return out
 

@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .database import ConnectionLiveness, PoolGauges, _count_statement, normalize_url
 from .metrics import app_metrics
+from .uow import WRITER
 
 if TYPE_CHECKING:
     from .database import Database
@@ -301,6 +302,16 @@ class ReadRoute:
             self._primary("not_replayed")
         return False
 
+    def saw_floor(self) -> bool:
+        """Whether the replica had replayed the floor as it is now when this read began (the marks' floor is
+        raised before a narrowing write's cache invalidation: see ``ReadRouter._committed``)."""
+        try:
+            floor, _ = self._router.marks.get(None)
+        except Exception as exc:  # noqa: BLE001
+            self._router.marks_failed(exc)
+            return False
+        return self._chosen_lsn >= floor
+
     def _primary(self, reason: str, exc: Exception | None = None) -> Engine:
         if exc is not None:
             self._router.marks_failed(exc)
@@ -368,6 +379,9 @@ class ReadRouter:
         event.listen(write, "commit", _on_commit)
         event.listen(write, "rollback", _on_rollback)
         event.listen(write, "checkin", _on_checkin)
+        # the mark is set as the commit returns, before the session's other after-commit work (a shared cache's
+        # invalidation, hearth_connections.caching) and before the unit of work's callbacks (live events)
+        event.listen(database.sessionmaker, "after_commit", self._committed)
         self._history: deque[tuple[float, int]] = deque(maxlen=int(self.marks.ttl / poll_interval) + 50)
         self._polled_at = 0.0
         self._marks_down_until = 0.0
@@ -498,6 +512,13 @@ class ReadRouter:
 
     # -- writes ---------------------------------------------------------------------------------------
 
+    def _committed(self, session: Session) -> None:
+        writer = session.info.get(WRITER)
+        if writer is not None:  # a request's: the caller's mark (the floor too when it narrowed access)
+            self.note_write(writer())
+        elif _narrowed.get():  # a job's, the CLI's: only a write that may take access away needs a mark
+            self.note_write(None)
+
     def note_write(self, user_id: int | None) -> None:
         """A unit of work (of ``user_id``; ``None``: nobody signed in) committed: mark its WAL position."""
         narrowed = take_narrowed()
@@ -507,11 +528,6 @@ class ReadRouter:
             self.marks.note(lsn, user_id, floor=narrowed)
         except Exception as exc:  # noqa: BLE001 - committed: the answer stands; reads go to the primary
             self.marks_failed(exc)
-
-    def note_job_write(self) -> None:
-        """A job committed: only a write that may take access away needs a mark (the floor)."""
-        if _narrowed.get():
-            self.note_write(None)
 
     # -- readiness ------------------------------------------------------------------------------------
 
@@ -528,6 +544,17 @@ class ReadRouter:
         ]
         degraded = not self.fresh() or any(r.state != "ok" for r in self.replicas)
         return {"status": "degraded" if degraded else "ok", "replicas": replicas}
+
+
+def may_fill_shared_cache(session: Session) -> bool:
+    """Whether what ``session`` just read may be stored in a shared cache. Always, except on a replica that had
+    not replayed the floor when this read began: a write that took access away may have committed (and
+    invalidated the entry) since, and the replica's answer may predate it. Costs a Redis read on a replica
+    only, at a cache miss only."""
+    route = getattr(session, "route", None)
+    if route is None or not route.on_replica:
+        return True
+    return bool(route.saw_floor())
 
 
 def build_router(database: Database, settings: Any) -> ReadRouter | None:

@@ -14,6 +14,9 @@ from .events import DomainEvent, EventBus
 
 log = logging.getLogger("hearth.uow")
 
+WRITER = "hearth.writer"
+"""In a request's writing session's ``info``: who the caller is (read at commit: ``None`` for nobody signed in)."""
+
 if TYPE_CHECKING:
     from .container import Container
     from .database import Database
@@ -78,9 +81,6 @@ def unit_of_work(database: Database, bus: EventBus, container: Container) -> Ite
         except BaseException:
             uow.rolled_back()
             raise
-    router = database.router
-    if router is not None:  # before the callbacks: what they announce must be readable where it is read
-        router.note_job_write()
     uow.committed()
 
 
@@ -98,9 +98,10 @@ def _open(request: Request, *, writes: bool) -> UnitOfWorkContext:
         session = database.sessionmaker() if writes else database.read_sessionmaker()
         uow = UnitOfWorkContext(session, state.event_bus, state.container, read_only=not writes)
     elif writes:
-        uow = UnitOfWorkContext(database.sessionmaker(), state.event_bus, state.container)
-        # first of its after-commit steps: the caller's reads must find this write before anyone is told of it
-        uow.after_commit(lambda: router.note_write(getattr(request.state, "user_id", None)))
+        session = database.sessionmaker()
+        # whose write it is, for the write mark the router sets at its commit (hearth_platform.replicas)
+        session.info[WRITER] = lambda: getattr(request.state, "user_id", None)
+        uow = UnitOfWorkContext(session, state.event_bus, state.container)
     else:
         route = router.route()
         session = router.sessionmaker()
