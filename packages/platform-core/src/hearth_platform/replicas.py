@@ -25,6 +25,11 @@ How a read is routed (``ReadRouter.route``, one :class:`ReadRoute` per read-only
   on the primary. A read with no caller reads the floor first. A replica that cannot be reached at checkout
   is reported down and the primary answers.
 
+The marks are set by an ``after_commit`` hook of the writing sessions, before anything else that follows
+the commit: a shared cache's invalidation, the unit of work's callbacks (live events). A read that began on
+a replica before the floor was raised may read what a narrowing write has just removed; it never stores
+that in the shared cache (:func:`may_fill_shared_cache`, asked at a cache miss).
+
 Anything that writes, locks (``FOR UPDATE``, advisory locks) or ``LISTEN``s runs on the primary: writing
 units of work, jobs and the live stream never get a replica. A replica connection that is handed such a
 statement anyway raises :class:`ReplicaMisuse` (a bug: an advisory lock would "succeed" on a standby and
