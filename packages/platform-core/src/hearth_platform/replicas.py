@@ -89,9 +89,16 @@ class ReplicaMisuse(RuntimeError):
     """A statement that must run on the primary reached a replica's connection (a routing bug)."""
 
 
+_CHECKED: set[str] = set()  # statements already found fit for a replica (the same few texts run again and again)
+
+
 def _guard(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    if statement in _CHECKED:  # a str caches its hash: a set lookup, not a scan of the text
+        return
     if _NOT_ON_A_REPLICA.search(statement):
         raise ReplicaMisuse(f"a replica was handed a statement for the primary: {statement[:120]!r}")
+    if len(_CHECKED) < 10_000:
+        _CHECKED.add(statement)
 
 
 def _sniff(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
