@@ -47,6 +47,10 @@ def test_the_bench_standby_replays_its_server(primary: ReplicatedPostgres) -> No
     assert not standby.dir.exists()
 
 
+def test_the_preflight_accepts_a_server_that_allows_replication(primary: ReplicatedPostgres) -> None:
+    replica.preflight(primary.url)  # raises SystemExit with the pg_hba advice otherwise
+
+
 def test_reads_per_target_and_the_overhead_section() -> None:
     before = replica.read_targets("")
     after = replica.read_targets(METRICS)

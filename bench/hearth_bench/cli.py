@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from . import charts, dataset, growth, limits, replica, scenarios, streams
 from .capture import capture
-from .common import API, RESULTS, ROOT, free_port, log, ratio
+from .common import API, RESULTS, ROOT, free_port, log, plain, ratio
 from .context import Run
 from .environment import machine, tool_versions
 from .explain import explain_requests
@@ -248,17 +248,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     rep["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
     t_all = time.perf_counter()
 
+    if args.replica:  # before minutes of seeding: the standby can be made
+        replica.preflight(plain(f"{args.pg_url.rstrip('/')}/postgres"), args.pg_bin)
     dataset.ensure(run)
     run.backends.start()
     rep["dataset"] = _dataset(run.tokens)
     rep["versions"] = tool_versions(db_url)
-    if args.replica:
-        run.standby = replica.Standby(run.dsn, free_port(), args.pg_bin)
-        run.standby.start()
-        rep["replica"] = {"url": run.standby.url, "postgresql_major": run.standby.major}
     if args.baseline:
         rep["baseline"] = replica.baseline_of(json.loads(args.baseline.read_text()))
     try:
+        if args.replica:  # after the seed: the standby holds the dataset
+            run.standby = replica.Standby(run.dsn, free_port(), args.pg_bin)
+            run.standby.start()
+            rep["replica"] = {"url": run.standby.url, "postgresql_major": run.standby.major}
         served(run)
         dataset.undo_writes(run)
         if not args.skip_limits:

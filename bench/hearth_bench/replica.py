@@ -94,6 +94,22 @@ def find_bin(major: int, given: str | None = None) -> Path:
     )
 
 
+HBA_ADVICE = (
+    "--replica needs the benchmark's server to allow replication from 127.0.0.1: add "
+    "`host replication postgres 127.0.0.1/32 trust` to its pg_hba.conf and reload it (SELECT pg_reload_conf())"
+)
+
+
+def preflight(dsn: str, pg_bin: str | None = None) -> None:
+    """Before the seed: the binaries of the server's version are here, and it takes a replication connection."""
+    find_bin(_server_major(dsn), pg_bin)
+    try:
+        with psycopg.connect(dsn, replication="true", autocommit=True, connect_timeout=5):
+            pass
+    except psycopg.Error as exc:
+        raise SystemExit(f"{HBA_ADVICE}\n({str(exc).strip().splitlines()[-1][:300]})") from None
+
+
 class Standby:
     """A hot standby of the server at ``dsn`` (a libpq URL of one of its databases)."""
 
@@ -122,10 +138,7 @@ class Standby:
         if result.returncode != 0:
             message = result.stderr.strip()[-1500:]
             if "replication connection" in message and "pg_hba.conf" in message:
-                message += (
-                    "\n--replica needs the benchmark's server to allow replication from 127.0.0.1: add "
-                    "`host replication postgres 127.0.0.1/32 trust` to its pg_hba.conf and reload it"
-                )
+                message += "\n" + HBA_ADVICE
             raise SystemExit(f"{tool} failed: {message}")
 
     def start(self) -> None:
