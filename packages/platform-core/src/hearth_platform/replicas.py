@@ -3,12 +3,13 @@ that matters, and from the primary otherwise.
 
 How a read is routed (``ReadRouter.route``, one :class:`ReadRoute` per read-only unit of work):
 
-- A background poller (one thread per process) reads the primary's ``pg_current_wal_lsn()`` and each
-  replica's ``pg_last_wal_replay_lsn()`` a few times a second. A replica's *lag* is how long ago the
+- Background pollers (per process: a thread for the primary, one per replica, so a replica that does not
+  answer delays no other look) read the primary's ``pg_current_wal_lsn()`` and each replica's
+  ``pg_last_wal_replay_lsn()`` a few times a second. A replica's *lag* is how long ago the
   primary's WAL position was last seen replayed there (not ``now() - pg_last_xact_replay_timestamp()``,
   which grows on an idle primary). A replica that does not answer is ``down``; one whose lag exceeds
-  ``HEARTH_REPLICA_MAX_LAG_SECONDS`` is ``lagging``; neither is used until it recovers. The request path
-  makes no round trip for this.
+  ``HEARTH_REPLICA_MAX_LAG_SECONDS`` is ``lagging``; neither is used until it recovers, nor is one whose
+  last look is older than ``stale_after``. The request path makes no round trip for this.
 - Every committed write of a request records the WAL position after its commit (``pg_current_wal_lsn()``,
   read once the commit returned: a position read inside the transaction precedes its commit record, which a
   replica could not have replayed yet) as that user's *write mark*, in Redis when configured (shared by
@@ -40,11 +41,13 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import logging
 import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -137,6 +140,7 @@ class Replica:
     replay_lsn: int = -1
     caught_up_at: float | None = None  # monotonic time of the newest primary position it had replayed
     lag_seconds: float | None = None
+    checked_at: float = 0.0  # monotonic time its state was last judged
 
     @property
     def usable(self) -> bool:
@@ -310,7 +314,7 @@ class ReadRoute:
         if self._chosen_lsn < floor:  # the token check itself may be stale (the caller's own writes leave it be)
             self._primary("not_replayed")
             return True
-        if not replica.usable or replica.replay_lsn < max(floor, mark):
+        if not self._router.trusted(replica) or replica.replay_lsn < max(floor, mark):
             self._primary("not_replayed")
         return False
 
@@ -395,70 +399,76 @@ class ReadRouter:
         # invalidation, hearth_connections.caching) and before the unit of work's callbacks (live events)
         event.listen(database.sessionmaker, "after_commit", self._committed)
         self._history: deque[tuple[float, int]] = deque(maxlen=int(self.marks.ttl / poll_interval) + 50)
-        self._polled_at = 0.0
         self._marks_down_until = 0.0
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         metrics = app_metrics()
         self._reads = (metrics.db_reads.labels(target="primary"), metrics.db_reads.labels(target="replica"))
         self.reads = {"primary": 0, "replica": 0}  # this process's counts (tests read them)
 
     # -- the poller -----------------------------------------------------------------------------------
+    # One thread samples the primary's WAL position, one per replica reads its replay position: a replica
+    # that does not answer (a connect timeout) delays nobody else's look.
 
     def start(self) -> None:
-        self.poll_once()  # the first requests may use a replica already
-        self._thread = threading.Thread(target=self._run, name="hearth-replica-poller", daemon=True)
-        self._thread.start()
+        self.sample_primary()
+        for replica in self.replicas:  # the first requests may use a replica already
+            self.poll_replica(replica)
+        targets: list[tuple[str, Callable[[], None]]] = [("primary", self.sample_primary)]
+        targets += [(r.name, functools.partial(self.poll_replica, r)) for r in self.replicas]
+        for name, poll in targets:
+            thread = threading.Thread(target=self._every, args=(poll,), name=f"hearth-poll-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
-    def _run(self) -> None:
+    def _every(self, poll: Callable[[], None]) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.poll_once()
+                poll()
             except Exception:
                 log.exception("the replica poller failed")
 
-    def poll_once(self) -> None:
+    def sample_primary(self) -> None:
         started = time.monotonic()
         try:
             with self.primary.connect() as conn:
                 primary_lsn = int(conn.exec_driver_sql(_LSN_PRIMARY).scalar_one())
         except Exception as exc:  # noqa: BLE001 - the primary's own check reports it; lags grow meanwhile
             log.warning("replica poller: the primary did not answer: %s", type(exc).__name__)
-            primary_lsn = None
-        if primary_lsn is not None:
-            # the position is read after ``started``: every commit acknowledged before then is at or below it
-            self._history.append((started, primary_lsn))
+            return
+        # read after ``started``: every commit acknowledged before then is at or below it
+        self._history.append((started, primary_lsn))
+
+    def poll_replica(self, replica: Replica) -> None:
+        try:
+            with replica.engine.connect() as conn:
+                replay, in_recovery = conn.exec_driver_sql(_LSN_REPLICA).one()
+        except Exception as exc:  # noqa: BLE001 - reported as down, retried at the next tick
+            self._set_state(replica, "down", type(exc).__name__)
+            return
+        if not in_recovery or replay is None:
+            self._set_state(replica, "down", "not a standby")
+            return
+        replica.replay_lsn = int(replay)
         history = list(self._history)
-        lsns = [lsn for _, lsn in history]
-        metrics = app_metrics()
-        for replica in self.replicas:
-            try:
-                with replica.engine.connect() as conn:
-                    replay, in_recovery = conn.exec_driver_sql(_LSN_REPLICA).one()
-            except Exception as exc:  # noqa: BLE001 - reported as down, retried at the next tick
-                self._set_state(replica, "down", type(exc).__name__)
-                continue
-            if not in_recovery or replay is None:
-                self._set_state(replica, "down", "not a standby")
-                continue
-            replica.replay_lsn = int(replay)
-            # the newest primary position (by the time it was read) this replica has replayed
-            i = bisect.bisect_right(lsns, replica.replay_lsn)
-            if i:
-                replica.caught_up_at = max(replica.caught_up_at or 0.0, history[i - 1][0])
-            now = time.monotonic()
-            replica.lag_seconds = None if replica.caught_up_at is None else max(0.0, now - replica.caught_up_at)
-            metrics.replica_lag.labels(replica=replica.name).set(
-                replica.lag_seconds if replica.lag_seconds is not None else -1
-            )
-            if replica.lag_seconds is None:
-                self._set_state(replica, "starting")
-            elif replica.lag_seconds > self.max_lag:
-                self._set_state(replica, "lagging", f"{replica.lag_seconds:.1f} s behind")
-            else:
-                self._set_state(replica, "ok")
-        self._polled_at = time.monotonic()
+        # the newest primary position (by the time it was read) this replica has replayed
+        i = bisect.bisect_right([lsn for _, lsn in history], replica.replay_lsn)
+        if i:
+            replica.caught_up_at = max(replica.caught_up_at or 0.0, history[i - 1][0])
+        now = time.monotonic()
+        replica.lag_seconds = None if replica.caught_up_at is None else max(0.0, now - replica.caught_up_at)
+        app_metrics().replica_lag.labels(replica=replica.name).set(
+            replica.lag_seconds if replica.lag_seconds is not None else -1
+        )
+        if replica.lag_seconds is None:
+            self._set_state(replica, "starting")
+        elif replica.lag_seconds > self.max_lag:
+            self._set_state(replica, "lagging", f"{replica.lag_seconds:.1f} s behind")
+        else:
+            self._set_state(replica, "ok")
+        # the lag just judged holds from ``now`` on: trusted for ``stale_after`` (the marks outlive that)
+        replica.checked_at = now
 
     def went_down(self, replica: Replica, exc: Exception) -> None:
         """A request could not reach ``replica``: not used until the poller reaches it again."""
@@ -471,8 +481,8 @@ class ReadRouter:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)
         for replica in self.replicas:
             replica.engine.dispose()
         self.marks.close()
@@ -482,30 +492,34 @@ class ReadRouter:
     def route(self) -> ReadRoute:
         return ReadRoute(self)
 
-    def fresh(self) -> bool:
-        """Whether the poller's last look is recent enough to trust, and the write marks are reachable."""
-        now = time.monotonic()
-        return now - self._polled_at <= self.stale_after and now >= self._marks_down_until
+    def marks_reachable(self) -> bool:
+        return time.monotonic() >= self._marks_down_until
+
+    def trusted(self, replica: Replica) -> bool:
+        """Usable now: ``ok`` at a look recent enough to trust (a stuck poller trusts nothing)."""
+        return replica.usable and time.monotonic() - replica.checked_at <= self.stale_after
 
     def pick(self, required: int) -> Replica | None:
         """A usable replica that has replayed ``required``, the furthest ahead (``None``: the primary)."""
-        if not self.fresh():
+        if not self.marks_reachable():
             return None
         best: Replica | None = None
         for replica in self.replicas:
             if (
-                replica.usable
-                and replica.replay_lsn >= required
+                replica.replay_lsn >= required
+                and self.trusted(replica)
                 and (best is None or replica.replay_lsn > best.replay_lsn)
             ):
                 best = replica
         return best
 
     def no_replica_reason(self, required: int) -> str:
-        if not self.fresh():
-            return "stale" if time.monotonic() >= self._marks_down_until else "marks_unavailable"
-        if any(r.usable for r in self.replicas):
+        if not self.marks_reachable():
+            return "marks_unavailable"
+        if any(self.trusted(r) for r in self.replicas):
             return "not_replayed"
+        if any(r.usable for r in self.replicas):
+            return "stale"
         if any(r.state == "lagging" for r in self.replicas):
             return "lagging"
         return "down"
@@ -554,7 +568,7 @@ class ReadRouter:
             }
             for r in self.replicas
         ]
-        degraded = not self.fresh() or any(r.state != "ok" for r in self.replicas)
+        degraded = not self.marks_reachable() or not all(self.trusted(r) for r in self.replicas)
         return {"status": "degraded" if degraded else "ok", "replicas": replicas}
 
 
