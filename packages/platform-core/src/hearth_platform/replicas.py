@@ -14,7 +14,10 @@ How a read is routed (``ReadRouter.route``, one :class:`ReadRoute` per read-only
   read once the commit returned: a position read inside the transaction precedes its commit record, which a
   replica could not have replayed yet) as that user's *write mark*, in Redis when configured (shared by
   every process and instance) or in process, for ``ttl`` (the lag bound plus the poller's staleness bound):
-  a mark older than that is replayed by any replica the router still uses.
+  a mark older than that is replayed by any replica the router still uses. The write position (not the
+  insert position, which can point past a page header no replica ever reports replayed) covers every
+  acknowledged commit because commits flush their WAL: Hearth leaves ``synchronous_commit`` on (with it off,
+  a commit is acknowledged before its WAL is written, and a mark could fall short of it).
 - A write that may take access away (an ``UPDATE`` or ``DELETE`` of the tables that decide who sees what,
   a block: ``_NARROWING``), or one with no user (login, sign-up), also raises the *floor*, one mark for
   everyone: nobody reads from a replica that has not replayed it, so a revoked token, a block, an untag
