@@ -162,8 +162,12 @@ def test_own_write_read_back_through_the_other_instance_while_replay_is_paused(p
         connect(on_a, alice, bob)
         _caught_up(pair, on_a)
         replica_reads = _replica_reads(on_b, "")
-        assert on_b.get(f"{API}/users/me", headers=bob.headers).status_code == 200
-        assert _replica_reads(on_b, "") > replica_reads  # b reads from the replica
+
+        def read_on_replica() -> bool:  # once b's poller has seen the replay (a few times a second)
+            assert on_b.get(f"{API}/users/me", headers=bob.headers).status_code == 200
+            return _replica_reads(on_b, "") > replica_reads
+
+        wait_until(read_on_replica, 30, "b reads from the replica")
         pair.pg.pause_replay()
         try:
             r = new_post(on_a, alice, "through a")

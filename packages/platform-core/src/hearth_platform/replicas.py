@@ -368,8 +368,9 @@ class ReadRouter:
         self.primary = database.read_engine
         self.max_lag = max_lag_seconds
         self.interval = poll_interval
-        # how old the poller's last look may be before no replica is trusted (a stuck poller, a slow primary)
-        self.stale_after = 3 * poll_interval + 0.5
+        # how old a replica's last look may be before it is not trusted (a stuck poller, a slow primary); with
+        # room for a busy host's scheduling, since the marks outlive it (and the lag bound) by a second
+        self.stale_after = 3 * poll_interval + 1.5
         self.marks = WriteMarks(max_lag_seconds + self.stale_after + 1.0, redis_url=redis_url, prefix=redis_key_prefix)
         self.replicas: list[Replica] = []
         liveness = ConnectionLiveness()
