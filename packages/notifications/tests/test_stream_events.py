@@ -4,9 +4,11 @@ rendered in a fixed number of statements whatever the batch holds."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -14,9 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from hearth_notifications.live import PG_CHANNEL
+from hearth_notifications.live import PG_CHANNEL, StreamHub
 from hearth_notifications.models import StreamEvent
 from hearth_notifications.stream import LiveEvents, StreamReader
+from hearth_notifications.streaming import event_stream
 from hearth_platform.uow import unit_of_work
 from hearth_testing import API, Api, QueryCounter
 
@@ -118,3 +121,37 @@ def test_the_stream_needs_a_token(client: TestClient) -> None:
     r = client.get(f"{API}/stream")
     assert r.status_code == 401
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_events_committed_out_of_id_order_are_all_sent(app: FastAPI, api: Api) -> None:
+    """Two writes for one user may commit in the other order than their events' ids: the stream sends both."""
+    author, reader = api.user("oa"), api.user("or")
+    api.connect(author, reader)
+    older_post, newer_post = api.post(author), api.post(author)
+    with _uow(app) as uow:
+        stored = [e for e in uow.resolve(StreamReader).missed(reader.id, 0) if e.kind == "post"]
+    older, newer = (next(e for e in stored if e.subject_id == p) for p in (older_post, newer_post))
+    assert older.id < newer.id
+    state = SimpleNamespace(
+        settings=app.state.settings.model_copy(update={"stream_idle_seconds": 5.0}),
+        database=app.state.database,
+        event_bus=app.state.event_bus,
+        container=app.state.container,
+    )
+
+    async def read_two() -> list[str]:
+        hub = app.state.container.resolve(StreamHub)
+        sub = hub.open(reader.id)
+        body = event_stream(state, hub, sub, 0, reader.token, None)
+        frames: list[str] = []
+        try:
+            assert b": connected" in await anext(body)
+            for event in (newer, older):  # the newer id committed first and was sent before the older was heard
+                sub.offer(event)
+                frames.append((await anext(body)).decode())
+        finally:
+            await body.aclose()
+        return frames
+
+    frames = asyncio.run(read_two())
+    assert [f.splitlines()[0] for f in frames] == [f"id: {newer.id}", f"id: {older.id}"]

@@ -75,10 +75,12 @@ async def event_stream(
         if not hub.ready.is_set():  # events published before this worker listens would be missed
             await in_thread(hub.ready.wait, 5.0)
         yield b"retry: 3000\n: connected\n\n"
-        sent = last_id or 0
+        # Events are filtered by id only against the replay: two writes for one user may commit out of id
+        # order, and the later-committed lower id must still be sent.
+        replayed: set[int] = set()
         if last_id is not None:
             for out in await in_thread(steps.replay, last_id):
-                sent = max(sent, out.id)
+                replayed.add(out.id)
                 yield _frame(out)
         now = time.monotonic()
         ends = now + settings.stream_idle_seconds
@@ -94,10 +96,10 @@ async def event_stream(
                 batch = [first]
                 while len(batch) < _BATCH and not sub.queue.empty():
                     batch.append(sub.queue.get_nowait())
-                batch = [e for e in batch if e.id > sent]  # already replayed
+                if replayed:
+                    batch = [e for e in batch if e.id not in replayed]  # heard while replaying
                 if batch:
                     for out in await in_thread(steps.render, batch):
-                        sent = max(sent, out.id)
                         yield _frame(out)
                     next_beat = now + settings.stream_heartbeat_seconds
             if now >= next_check:
