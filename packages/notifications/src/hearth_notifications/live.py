@@ -4,7 +4,8 @@ listens once and fans each event out to that worker's open streams of its user.
 
 Events are never published for a rolled-back unit of work: on PostgreSQL the ``NOTIFY`` is sent in the
 writing transaction itself (PostgreSQL delivers it at the commit, and drops it with a rollback; no connection
-or round trip of its own), on Redis the ``PUBLISH`` follows the commit (``uow.after_commit``). Each stream has a bounded queue, and a reader too slow to keep up is dropped (it reconnects with
+or round trip of its own), on Redis the ``PUBLISH`` follows the commit (``uow.after_commit``).
+Each stream has a bounded queue, and a reader too slow to keep up is dropped (it reconnects with
 ``Last-Event-ID`` and is replayed what it missed).
 """
 
