@@ -45,6 +45,10 @@ class LiveEvents:
         else:
             self.events.after_commit(functools.partial(self.hub.publish, written))
 
+    def present(self, user_id: int) -> None:
+        """The user holds a stream: their events are written from now on (see ``StreamPresence``)."""
+        self.repo.present(user_id)
+
     def prune(self) -> None:
         self.repo.prune()
 
