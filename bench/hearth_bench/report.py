@@ -193,9 +193,13 @@ def _streams(rep: dict[str, Any]) -> list[str]:
         f"{st['notification_events']} notifications)."
     )
     out.append("")
-    out.append("| delivery (post's created_at -> event read) | p50 ms | p99 ms | max ms |")
+    out.append(
+        "| delivery (the event stored in the writing transaction -> read by the client) | p50 ms | p99 ms | max ms |"
+    )
     out.append("|---|---:|---:|---:|")
-    out.append(f"| post events | {st['delivery_p50_ms']} | {st['delivery_p99_ms']} | {st['delivery_max_ms']} |")
+    out.append(f"| every event | {st['delivery_p50_ms']} | {st['delivery_p99_ms']} | {st['delivery_max_ms']} |")
+    if "post_delivery_p50_ms" in st:
+        out.append(f"| post events | {st['post_delivery_p50_ms']} | {st['post_delivery_p99_ms']} | |")
     if feed and with_streams:
         out.append("")
         out.append(

@@ -1,5 +1,5 @@
 """Live stream events: each user's recent events (a few minutes), replayed to a stream that reconnects with
-``Last-Event-ID``.
+``Last-Event-ID``; and who held a stream lately (events are written only for them).
 
 Revision ID: 0013_stream_events
 Revises: 0012_notifications
@@ -35,7 +35,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_stream_events_user_id_id", "stream_events", ["user_id", "id"])
     op.create_index("ix_stream_events_created_at", "stream_events", ["created_at"])
+    op.create_table(
+        "stream_presence",
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_stream_presence_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_stream_presence")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("stream_presence")
     op.drop_table("stream_events")

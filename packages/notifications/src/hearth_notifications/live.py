@@ -2,8 +2,10 @@
 when Redis is configured, PostgreSQL ``LISTEN/NOTIFY`` otherwise) and the hub of one worker process, which
 listens once and fans each event out to that worker's open streams of its user.
 
-Events are published after their unit of work commits (``uow.after_commit``), never for a rolled-back one;
-each stream has a bounded queue, and a reader too slow to keep up is dropped (it reconnects with
+Events are never published for a rolled-back unit of work: on PostgreSQL the ``NOTIFY`` is sent in the
+writing transaction itself (PostgreSQL delivers it at the commit, and drops it with a rollback; no connection
+or round trip of its own), on Redis the ``PUBLISH`` follows the commit (``uow.after_commit``).
+Each stream has a bounded queue, and a reader too slow to keep up is dropped (it reconnects with
 ``Last-Event-ID`` and is replayed what it missed).
 """
 
@@ -17,6 +19,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from sqlalchemy import Connection, text
+
 from hearth_platform.database import Database
 from hearth_platform.metrics import app_metrics
 from hearth_platform.settings import Settings
@@ -28,6 +32,7 @@ log = logging.getLogger("hearth.stream")
 
 PG_CHANNEL = "hearth_stream"
 _MAX_PAYLOAD = 7000  # NOTIFY payloads must stay under 8000 bytes
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
 
 def _encode(events: Sequence[LiveEvent]) -> list[str]:
@@ -53,7 +58,10 @@ def _decode(payload: str | bytes) -> list[LiveEvent]:
 
 
 class Broker(Protocol):
-    def publish(self, events: Sequence[LiveEvent]) -> None: ...
+    transactional: bool
+    """Whether :meth:`publish` takes the writing transaction's connection (delivered at its commit)."""
+
+    def publish(self, events: Sequence[LiveEvent], connection: Connection | None = None) -> None: ...
 
     def listen(self, deliver: Callable[[list[LiveEvent]], None], stop: threading.Event, ready: threading.Event) -> None:
         """Call ``deliver`` with each batch heard, until ``stop`` is set (blocking: run in a thread); set
@@ -62,18 +70,17 @@ class Broker(Protocol):
 
 
 class PostgresBroker:
-    """``NOTIFY`` on the write pool after the commit; one connection per worker ``LISTEN``s."""
+    """``NOTIFY`` in the writing transaction (sent by its commit); one connection per worker ``LISTEN``s."""
+
+    transactional = True
 
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def publish(self, events: Sequence[LiveEvent]) -> None:
-        from sqlalchemy import text
-
-        with self.database.engine.connect() as conn:
-            for payload in _encode(events):
-                conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": PG_CHANNEL, "payload": payload})
-            conn.commit()
+    def publish(self, events: Sequence[LiveEvent], connection: Connection | None = None) -> None:
+        assert connection is not None, "NOTIFY belongs to the writing transaction"
+        for payload in _encode(events):
+            connection.execute(_NOTIFY, {"channel": PG_CHANNEL, "payload": payload})
 
     def listen(self, deliver: Callable[[list[LiveEvent]], None], stop: threading.Event, ready: threading.Event) -> None:
         import psycopg
@@ -95,7 +102,9 @@ class PostgresBroker:
 
 
 class RedisBroker:
-    """Redis pub/sub on ``<prefix>stream``."""
+    """Redis pub/sub on ``<prefix>stream``, after the commit."""
+
+    transactional = False
 
     def __init__(self, url: str, prefix: str) -> None:
         import redis
@@ -103,9 +112,15 @@ class RedisBroker:
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self.channel = f"{prefix}stream"
 
-    def publish(self, events: Sequence[LiveEvent]) -> None:
-        for payload in _encode(events):
-            self.client.publish(self.channel, payload)
+    def publish(self, events: Sequence[LiveEvent], connection: Connection | None = None) -> None:
+        payloads = _encode(events)
+        if len(payloads) == 1:
+            self.client.publish(self.channel, payloads[0])
+            return
+        with self.client.pipeline(transaction=False) as pipe:  # one round trip however many
+            for payload in payloads:
+                pipe.publish(self.channel, payload)
+            pipe.execute()
 
     def listen(self, deliver: Callable[[list[LiveEvent]], None], stop: threading.Event, ready: threading.Event) -> None:
         while not stop.is_set():
@@ -170,11 +185,15 @@ class StreamHub:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    # -- publishing (after a commit, in the committing thread) --------------------------------------------
+    # -- publishing (in the committing thread) -------------------------------------------------------------
 
-    def publish(self, events: Sequence[LiveEvent]) -> None:
+    @property
+    def publishes_in_transaction(self) -> bool:
+        return self.broker.transactional
+
+    def publish(self, events: Sequence[LiveEvent], connection: Connection | None = None) -> None:
         if events:
-            self.broker.publish(events)
+            self.broker.publish(events, connection)
 
     # -- this worker's streams (on the event loop) --------------------------------------------------------
 

@@ -97,3 +97,14 @@ class StreamEvent(Base):
         Index("ix_stream_events_user_id_id", "user_id", "id"),  # a replay: the user's events after an id
         Index("ix_stream_events_created_at", "created_at"),  # the pruning
     )
+
+
+class StreamPresence(Base):
+    """When ``user_id`` last held a live stream (refreshed while one is open). Events are written only for
+    users seen within :data:`~hearth_notifications.stream_repository.PRESENCE_SECONDS`: nobody else could
+    be sent them, live or replayed (a post to 5,000 readers writes events for those of them streaming)."""
+
+    __tablename__ = "stream_presence"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -1,5 +1,5 @@
 """The live stream's services: ``LiveEvents`` records a user's events in the writing unit of work and has them
-published once it commits; ``StreamReader`` turns events into what a stream sends, checking again that the
+delivered once it commits; ``StreamReader`` turns events into what a stream sends, checking again that the
 user may see what each is about (an event about a post they can no longer see is dropped)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .stream_repository import LiveEvent, StreamRepository
 
 
 class LiveEvents:
-    """What a write tells its users' live streams: stored now (for replay), published after the commit."""
+    """What a write tells its users' live streams: stored now (for replay), delivered once it commits."""
 
     def __init__(self, session: Session, events: EventPublisher, hub: StreamHub) -> None:
         self.repo = StreamRepository(session)
@@ -40,7 +40,14 @@ class LiveEvents:
         if not pairs:
             return
         written = self.repo.add(kind, pairs)
-        self.events.after_commit(functools.partial(self.hub.publish, written))
+        if self.hub.publishes_in_transaction:
+            self.hub.publish(written, self.repo.session.connection())
+        else:
+            self.events.after_commit(functools.partial(self.hub.publish, written))
+
+    def present(self, user_id: int) -> None:
+        """The user holds a stream: their events are written from now on (see ``StreamPresence``)."""
+        self.repo.present(user_id)
 
     def prune(self) -> None:
         self.repo.prune()

@@ -12,13 +12,21 @@ from sqlalchemy.orm import Session
 
 from hearth_posts import PostVisibility
 
-from .models import Notification, StreamEvent
+from .models import Notification, StreamEvent, StreamPresence
 from .repository import NotificationRow, shown_to
 
 REPLAY_SECONDS = 300
 """How far back ``Last-Event-ID`` replays (API.md: the last 5 minutes)."""
 
+PRESENCE_REFRESH_SECONDS = 60
+"""How often an open stream refreshes its user's presence."""
+
+PRESENCE_SECONDS = REPLAY_SECONDS + 2 * PRESENCE_REFRESH_SECONDS
+"""How long after its last refresh a user's events are still written: their stream may have closed up to a
+refresh later, and a reconnect within the replay window after that must find what it missed."""
+
 _TABLE = cast(Table, StreamEvent.__table__)
+_PRESENCE = cast(Table, StreamPresence.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +44,29 @@ class StreamRepository:
         self.session = session
 
     def add(self, kind: str, pairs: Sequence[tuple[int, int]]) -> list[LiveEvent]:
-        """An event of ``kind`` per ``(user_id, subject_id)``, in one statement however many."""
+        """An event of ``kind`` per ``(user_id, subject_id)`` whose user held a stream lately (see
+        :class:`~hearth_notifications.models.StreamPresence`), in one statement however many."""
         users = bindparam("users", [u for u, _ in pairs], type_=ARRAY(BigInteger))
         subjects = bindparam("subjects", [s for _, s in pairs], type_=ARRAY(BigInteger))
-        rows = select(func.unnest(users).label("user_id"), bindparam("kind", kind).label("kind"), func.unnest(subjects))
+        pair = select(func.unnest(users).label("user_id"), func.unnest(subjects).label("subject_id")).subquery("pair")
+        rows = select(pair.c.user_id, bindparam("kind", kind), pair.c.subject_id).join(
+            _PRESENCE,
+            (_PRESENCE.c.user_id == pair.c.user_id)
+            & (_PRESENCE.c.seen_at > func.now() - text(f"interval '{PRESENCE_SECONDS} seconds'")),
+        )
         stmt = (
             insert(_TABLE)
             .from_select(["user_id", "kind", "subject_id"], rows)
             .returning(_TABLE.c.id, _TABLE.c.user_id, _TABLE.c.kind, _TABLE.c.subject_id)
         )
         return [LiveEvent(*r) for r in self.session.connection().execute(stmt)]
+
+    def present(self, user_id: int) -> None:
+        """The user holds a stream now."""
+        stmt = insert(_PRESENCE).values(user_id=user_id, seen_at=func.now())
+        self.session.execute(
+            stmt.on_conflict_do_update(index_elements=[_PRESENCE.c.user_id], set_={"seen_at": stmt.excluded.seen_at})
+        )
 
     def after(self, user_id: int, last_id: int) -> list[LiveEvent]:
         """The user's events after ``last_id`` of the last :data:`REPLAY_SECONDS`, oldest first."""
@@ -61,10 +82,15 @@ class StreamRepository:
         return [LiveEvent(*r) for r in rows]
 
     def prune(self) -> None:
-        """Events older than the replay window go."""
+        """Events older than the replay window go, and the presence of users gone longer than it matters."""
         self.session.execute(
             delete(StreamEvent).where(
                 StreamEvent.created_at < func.now() - text(f"interval '{REPLAY_SECONDS} seconds'")
+            )
+        )
+        self.session.execute(
+            delete(StreamPresence).where(
+                StreamPresence.seen_at < func.now() - text(f"interval '{PRESENCE_SECONDS} seconds'")
             )
         )
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from hearth_platform.routing import in_thread
 from hearth_platform.security import TokenAuthenticator
-from hearth_platform.uow import UnitOfWorkContext, unit_of_work
+from hearth_platform.uow import UnitOfWorkContext, reading_unit_of_work, unit_of_work
 
 from .live import StreamHub, Subscription
-from .stream import Outgoing, StreamReader
-from .stream_repository import LiveEvent
+from .stream import LiveEvents, Outgoing, StreamReader
+from .stream_repository import PRESENCE_REFRESH_SECONDS, LiveEvent
 
 STREAM_EXAMPLE = ': connected\n\nid: 1042\nevent: post\ndata: {"id":4521}\n\n: heartbeat\n\n'
 _BATCH = 100  # events checked and rendered together (one unit of work)
@@ -48,7 +48,11 @@ class _Steps:
         self.token = token
 
     def _uow(self) -> AbstractContextManager[UnitOfWorkContext]:
-        return unit_of_work(self.state.database, self.state.event_bus, self.state.container)
+        return reading_unit_of_work(self.state.database, self.state.event_bus, self.state.container)
+
+    def present(self) -> None:
+        with unit_of_work(self.state.database, self.state.event_bus, self.state.container) as uow:
+            uow.resolve(LiveEvents).present(self.user_id)
 
     def token_valid(self) -> bool:
         with self._uow() as uow:
@@ -74,16 +78,20 @@ async def event_stream(
     try:
         if not hub.ready.is_set():  # events published before this worker listens would be missed
             await in_thread(hub.ready.wait, 5.0)
+        await in_thread(steps.present)  # events are written for this user from here on
         yield b"retry: 3000\n: connected\n\n"
-        sent = last_id or 0
+        # Events are filtered by id only against the replay: two writes for one user may commit out of id
+        # order, and the later-committed lower id must still be sent.
+        replayed: set[int] = set()
         if last_id is not None:
             for out in await in_thread(steps.replay, last_id):
-                sent = max(sent, out.id)
+                replayed.add(out.id)
                 yield _frame(out)
         now = time.monotonic()
         ends = now + settings.stream_idle_seconds
         next_beat = now + settings.stream_heartbeat_seconds
         next_check = now + settings.stream_token_check_seconds
+        next_presence = now + PRESENCE_REFRESH_SECONDS
         while not sub.closed.is_set():
             try:
                 first = await asyncio.wait_for(sub.queue.get(), timeout=max(0.0, min(_TICK, ends - now)))
@@ -94,16 +102,19 @@ async def event_stream(
                 batch = [first]
                 while len(batch) < _BATCH and not sub.queue.empty():
                     batch.append(sub.queue.get_nowait())
-                batch = [e for e in batch if e.id > sent]  # already replayed
+                if replayed:
+                    batch = [e for e in batch if e.id not in replayed]  # heard while replaying
                 if batch:
                     for out in await in_thread(steps.render, batch):
-                        sent = max(sent, out.id)
                         yield _frame(out)
                     next_beat = now + settings.stream_heartbeat_seconds
             if now >= next_check:
                 if not await in_thread(steps.token_valid):
                     return  # logged out, or the token was revoked
                 next_check = time.monotonic() + settings.stream_token_check_seconds
+            if now >= next_presence:
+                await in_thread(steps.present)
+                next_presence = time.monotonic() + PRESENCE_REFRESH_SECONDS
             if now >= ends:
                 return
             if now >= next_beat:

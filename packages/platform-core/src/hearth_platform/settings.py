@@ -35,8 +35,10 @@ class Settings(BaseSettings):
     # Database: unset means an embedded PostgreSQL under data_dir (development only).
     database_url: str | None = None
     data_dir: Path = Path(".hearth")
-    db_pool_size: int = Field(default=20, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # per pool, two pools per process: workers x 2 x (size + overflow) must stay under PostgreSQL's
+    # max_connections (100 by default): 60 for `hearth serve --workers 2`
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=5, ge=0, le=200)
     # Streaming replicas (comma-separated URLs) that read-only requests read from when they have replayed what
     # the caller may not miss (see hearth_platform.replicas); empty: every read on the primary.
     database_replica_urls: Annotated[list[str], NoDecode] = []

@@ -72,6 +72,17 @@ class UnitOfWorkContext:
 
 
 @contextmanager
+def reading_unit_of_work(database: Database, bus: EventBus, container: Container) -> Iterator[UnitOfWorkContext]:
+    """A unit of work outside a request that only reads (a live stream's steps), on the primary's read pool:
+    autocommit and read-only at the server, so nothing to commit and nothing it could half-write."""
+    session = database.read_sessionmaker()
+    try:
+        yield UnitOfWorkContext(session, bus, container, read_only=True)
+    finally:
+        session.close()
+
+
+@contextmanager
 def unit_of_work(database: Database, bus: EventBus, container: Container) -> Iterator[UnitOfWorkContext]:
     """A unit of work outside a request (jobs, the CLI, tests): commits on success, rolls back on error."""
     with database.transaction() as session:
