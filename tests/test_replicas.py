@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hearth_api import create_app
-from hearth_platform.replicas import ReadRouter, ReplicaMisuse, may_fill_shared_cache
+from hearth_platform.replica_writes import ReplicaMisuse
+from hearth_platform.replicas import ReadRouter, may_fill_shared_cache
 from hearth_testing import API, AppUser, connect, create_tag, new_post, register, wait_until
 from hearth_testing.queries import statements_on
 from hearth_testing.replica import ReplicatedPostgres, pg_bin
