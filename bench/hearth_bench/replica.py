@@ -153,6 +153,7 @@ class Standby:
             "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres",
             "-D", str(self.data), "-R", "-X", "stream", "-c", "fast",
         )  # fmt: skip
+        self._own_config()
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.dir} "
             "-c hot_standby=on -c max_connections=200"
@@ -170,6 +171,24 @@ class Standby:
             time.sleep(0.5)
         self.stop()
         raise SystemExit(f"--replica: the standby did not come up; see {self.dir / 'standby.log'}")
+
+    def _own_config(self) -> None:
+        """A server whose configuration lives outside its data directory (Debian's clusters: /etc/postgresql)
+        gives a base backup without ``postgresql.conf`` and ``pg_hba.conf``: the standby gets minimal ones
+        (its settings come on the command line; loopback only)."""
+        files = {
+            "postgresql.conf": "# the benchmark's standby: settings on pg_ctl's command line\n",
+            "pg_hba.conf": "local all all trust\nhost all all 127.0.0.1/32 trust\n",
+            "pg_ident.conf": "",
+        }
+        for name, text in files.items():
+            path = self.data / name
+            if not path.exists():
+                path.write_text(text)
+                if self._user:
+                    entry = pwd.getpwnam(self._user)
+                    os.chown(path, entry.pw_uid, entry.pw_gid)
+                    path.chmod(0o600)
 
     def stop(self) -> None:
         if self._started:
