@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import Executable, Subquery
 
 from hearth_connections import ConnectionGraph
@@ -56,6 +56,12 @@ class NotificationRow:
     comment_id: int | None
     created_at: datetime
     read: bool
+
+
+def row_columns() -> tuple[InstrumentedAttribute[Any], ...]:
+    """The columns of a :class:`NotificationRow`, in its order."""
+    n = Notification
+    return (n.id, n.type, n.actor_id, n.post_id, n.comment_id, n.created_at, n.read)
 
 
 def shown_to(recipient: ColumnElement[int] | int) -> ColumnElement[bool]:
@@ -192,20 +198,7 @@ def _page(mode: str, unread_only: bool) -> Executable:
         if mode == "newer"
         else (Notification.created_at.desc(), Notification.id.desc())
     )
-    return (
-        select(
-            Notification.id,
-            Notification.type,
-            Notification.actor_id,
-            Notification.post_id,
-            Notification.comment_id,
-            Notification.created_at,
-            Notification.read,
-        )
-        .where(*conds)
-        .order_by(*order)
-        .limit(bindparam("limit", type_=Integer))
-    )
+    return select(*row_columns()).where(*conds).order_by(*order).limit(bindparam("limit", type_=Integer))
 
 
 def _unread_count() -> Executable:

@@ -15,7 +15,7 @@ from hearth_platform.statements import CompiledRead
 from hearth_posts import PostVisibility
 
 from .models import Notification, StreamEvent, StreamPresence
-from .repository import NotificationRow, shown_to
+from .repository import NotificationRow, row_columns, shown_to
 
 REPLAY_SECONDS = 300
 """How far back ``Last-Event-ID`` replays (API.md: the last 5 minutes)."""
@@ -125,15 +125,7 @@ class StreamRepository:
     def notifications(self, user_id: int, ids: Collection[int]) -> list[NotificationRow]:
         """Those of the user's notifications ``ids`` they may be shown now (as the list shows them): one statement."""
         rows = self.session.execute(
-            select(
-                Notification.id,
-                Notification.type,
-                Notification.actor_id,
-                Notification.post_id,
-                Notification.comment_id,
-                Notification.created_at,
-                Notification.read,
-            ).where(
+            select(*row_columns()).where(
                 Notification.recipient_id == user_id,
                 Notification.id.in_(list(ids)),
                 shown_to(user_id),
