@@ -267,3 +267,27 @@ def test_login_and_register_are_rate_limited_per_address(make_app: Callable[...,
         assert int(r.headers["retry-after"]) >= 1
         assert _register(c).status_code == 201
         assert_problem(_register(c), 429, "rate_limited")
+
+
+def test_live_token_ids_answers_which_tokens_still_work(app: FastAPI, client: TestClient) -> None:
+    """The batched check long-lived answers use (the live stream): a token logged out, or expired, is not live."""
+    from hearth_platform.security import TokenAuthenticator
+    from hearth_platform.uow import unit_of_work
+
+    username = _name("lv")
+    assert _register(client, username=username).status_code == 201
+    tokens = [
+        client.post(LOGIN, json={"username": username, "password": PASSWORD}).json()["access_token"] for _ in "abc"
+    ]
+    state = app.state
+    with unit_of_work(state.database, state.event_bus, state.container) as uow:
+        check = uow.resolve(TokenAuthenticator)  # type: ignore[type-abstract]
+        ids = [check.authenticate(t).token_id for t in tokens]
+    assert client.post(LOGOUT, headers={"Authorization": f"Bearer {tokens[1]}"}).status_code == 204
+    with unit_of_work(state.database, state.event_bus, state.container) as uow:
+        uow.session.execute(
+            text("UPDATE auth_tokens SET expires_at = now() - interval '1 second' WHERE id = :id"), {"id": ids[2]}
+        )
+    with unit_of_work(state.database, state.event_bus, state.container) as uow:
+        live = uow.resolve(TokenAuthenticator).live_token_ids({*ids, 0})  # type: ignore[type-abstract]
+    assert live == {ids[0]}

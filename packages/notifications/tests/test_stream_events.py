@@ -153,8 +153,8 @@ def test_events_committed_out_of_id_order_are_all_sent(app: FastAPI, api: Api) -
 
     async def read_two() -> list[str]:
         hub = app.state.container.resolve(StreamHub)
-        sub = hub.open(reader.id)
-        body = event_stream(state, hub, sub, 0, reader.token, None)
+        sub = hub.open(reader.id, 0)
+        body = event_stream(state, hub, sub, None)
         frames: list[str] = []
         try:
             assert b": connected" in await anext(body)

@@ -160,6 +160,15 @@ _LIVE_TOKEN = CompiledRead(
 )
 
 
+_LIVE_TOKEN_IDS = CompiledRead(
+    lambda: select(AuthToken.id).where(
+        AuthToken.id == any_(bindparam("ids", type_=ARRAY(BigInteger))),
+        AuthToken.revoked_at.is_(None),
+        AuthToken.expires_at > func.now(),
+    )
+)
+
+
 class TokenRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -181,6 +190,10 @@ class TokenRepository:
         )
         row = self.session.execute(stmt).one()
         return row.id, row.expires_at
+
+    def live_ids(self, token_ids: Collection[int]) -> set[int]:
+        """Those of ``token_ids`` neither revoked nor expired."""
+        return {r.id for r in _LIVE_TOKEN_IDS.all(self.session, {"ids": list(token_ids)})}
 
     def revoke(self, token_id: int) -> None:
         self.session.execute(

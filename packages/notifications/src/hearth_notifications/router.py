@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 
 from hearth_platform.pagination import NewestFirst, NewestFirstPage
 from hearth_platform.routing import Router
-from hearth_platform.security import CurrentUser, bearer_token
+from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
 from .live import StreamHub
@@ -116,10 +116,9 @@ async def open_stream(
     when the server holds as many as it may.
     """
     hub: StreamHub = request.app.state.container.resolve(StreamHub)
-    token = bearer_token(request.headers.get("authorization", "").encode("latin-1")) or ""
-    subscription = hub.open(user.user_id)  # the caps: refused before the answer starts
+    subscription = hub.open(user.user_id, user.token_id)  # the caps: refused before the answer starts
     log.info("stream opened", extra={"user_id": user.user_id, "worker_pid": os.getpid()})
-    body = event_stream(request.app.state, hub, subscription, user.token_id, token, last_event_id(last_event))
+    body = event_stream(request.app.state, hub, subscription, last_event_id(last_event))
     return StreamingResponse(
         body,
         background=BackgroundTask(hub.close, subscription),  # idempotent: also when the body never started

@@ -3,7 +3,8 @@ events as they come, a comment line when it has been quiet), and when it ends (t
 is revoked, its reader is too slow, the server shuts down, or it has been open ``stream_idle_seconds``).
 
 The request's own unit of work ended before the stream began: each database step (a batch of events to
-check and render, the token's re-check) is a short unit of work of its own, in a worker thread.
+check and render, the presence refresh) is a short unit of work of its own, in a worker thread. The token is
+re-checked by the hub for every stream of the worker together (``StreamHub.watch_tokens``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .stream_repository import PRESENCE_REFRESH_SECONDS, LiveEvent
 
 STREAM_EXAMPLE = ': connected\n\nid: 1042\nevent: post\ndata: {"id":4521}\n\n: heartbeat\n\n'
 _BATCH = 100  # events checked and rendered together (one unit of work)
-_TICK = 1.0  # how often a quiet stream looks at the clock (shutdown, token re-check, heartbeat)
+_TICK = 1.0  # how often a quiet stream looks at the clock (closed by the hub: shutdown, its token; heartbeat)
 
 
 def last_event_id(raw: str | None) -> int | None:
@@ -41,11 +42,9 @@ def _frame(out: Outgoing) -> bytes:
 class _Steps:
     """The database steps of a stream, each a short unit of work."""
 
-    def __init__(self, state: Any, user_id: int, token_id: int, token: str) -> None:
+    def __init__(self, state: Any, user_id: int) -> None:
         self.state = state
         self.user_id = user_id
-        self.token_id = token_id
-        self.token = token
 
     def _uow(self) -> AbstractContextManager[UnitOfWorkContext]:
         return reading_unit_of_work(self.state.database, self.state.event_bus, self.state.container)
@@ -54,10 +53,10 @@ class _Steps:
         with unit_of_work(self.state.database, self.state.event_bus, self.state.container) as uow:
             uow.resolve(LiveEvents).present(self.user_id)
 
-    def token_valid(self) -> bool:
+    def live_tokens(self, token_ids: set[int]) -> set[int]:
+        """Which of the worker's streams' tokens are still live (the hub's watcher asks, for every stream)."""
         with self._uow() as uow:
-            principal = uow.resolve(TokenAuthenticator).authenticate(self.token)  # type: ignore[type-abstract]
-        return principal is not None and principal.user_id == self.user_id and principal.token_id == self.token_id
+            return uow.resolve(TokenAuthenticator).live_token_ids(token_ids)  # type: ignore[type-abstract]
 
     def render(self, events: list[LiveEvent]) -> list[Outgoing]:
         with self._uow() as uow:
@@ -70,15 +69,14 @@ class _Steps:
             return reader.render(self.user_id, reader.missed(self.user_id, last_id))
 
 
-async def event_stream(
-    state: Any, hub: StreamHub, sub: Subscription, token_id: int, token: str, last_id: int | None
-) -> AsyncIterator[bytes]:
+async def event_stream(state: Any, hub: StreamHub, sub: Subscription, last_id: int | None) -> AsyncIterator[bytes]:
     settings = state.settings
-    steps = _Steps(state, sub.user_id, token_id, token)
+    steps = _Steps(state, sub.user_id)
     try:
         if not hub.ready.is_set():  # events published before this worker listens would be missed
             await in_thread(hub.ready.wait, 5.0)
         await in_thread(steps.present)  # events are written for this user from here on
+        hub.watch_tokens(steps.live_tokens)  # a logout or a revoked token closes the stream
         yield b"retry: 3000\n: connected\n\n"
         # Events are filtered by id only against the replay: two writes for one user may commit out of id
         # order, and the later-committed lower id must still be sent.
@@ -90,7 +88,6 @@ async def event_stream(
         now = time.monotonic()
         ends = now + settings.stream_idle_seconds
         next_beat = now + settings.stream_heartbeat_seconds
-        next_check = now + settings.stream_token_check_seconds
         next_presence = now + PRESENCE_REFRESH_SECONDS
         while not sub.closed.is_set():
             try:
@@ -108,10 +105,6 @@ async def event_stream(
                     for out in await in_thread(steps.render, batch):
                         yield _frame(out)
                     next_beat = now + settings.stream_heartbeat_seconds
-            if now >= next_check:
-                if not await in_thread(steps.token_valid):
-                    return  # logged out, or the token was revoked
-                next_check = time.monotonic() + settings.stream_token_check_seconds
             if now >= next_presence:
                 await in_thread(steps.present)
                 next_presence = time.monotonic() + PRESENCE_REFRESH_SECONDS

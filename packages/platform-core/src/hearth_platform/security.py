@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
@@ -63,6 +63,11 @@ class TokenAuthenticator(Protocol):
     """Checks a bearer token. Identity registers its implementation on the app's container."""
 
     def authenticate(self, token: str) -> Principal | None: ...
+
+    def live_token_ids(self, token_ids: Collection[int]) -> set[int]:
+        """Those of ``token_ids`` still live (neither revoked nor expired), in one statement: what long-lived
+        answers (the live stream) re-check together."""
+        ...
 
 
 _MAX_TOKEN = 256

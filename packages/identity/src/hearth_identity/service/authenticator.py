@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.orm import Session
 
 from hearth_platform.security import Principal
@@ -25,3 +27,6 @@ class BearerTokenAuthenticator:
             return None
         token_id, user_id = found
         return Principal(user_id=user_id, token_id=token_id)
+
+    def live_token_ids(self, token_ids: Collection[int]) -> set[int]:
+        return self._tokens.live_ids(token_ids) if token_ids else set()
