@@ -242,3 +242,28 @@ def test_stream_caps(pair: tuple[Stack, Serve]) -> None:
     finally:
         for stream in held:
             stream.close()
+
+
+def test_a_users_cap_counts_their_streams_on_every_server(pair: tuple[Stack, Serve]) -> None:
+    """Redis counts a user's streams wherever they are held: one on each server fills a cap of 2 (the first
+    server's), and a place closed on one server is free again."""
+    stack, other = pair
+    with stack.server.client() as http:
+        user = register(http, "cx")
+    held = [open_stream(stack.server.base, user.token), open_stream(other.base, user.token)]
+    try:
+        over = EventStream(stack.server.base, user.token).start()
+        assert over.status == 429, over.body
+        assert '"too_many_streams"' in over.body
+        held.pop(1).close()  # the one on the other server
+
+        def freed() -> bool:
+            attempt = EventStream(stack.server.base, user.token).start()
+            if attempt.status == 200:
+                held.append(attempt)
+            return attempt.status == 200
+
+        wait_until(freed, 10, "the other server's place freed", interval=1.0)
+    finally:
+        for stream in held:
+            stream.close()

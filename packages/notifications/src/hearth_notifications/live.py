@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -143,14 +144,69 @@ class RedisBroker:
                 stop.wait(1.0)
 
 
+_CLAIM = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_RENEW = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, 'XX', ms + tonumber(ARGV[1]), ARGV[i + 1])
+  redis.call('PEXPIRE', key, ARGV[1])
+end
+return 1
+"""
+
+
+class StreamSlots:
+    """A user's open streams across every worker and instance, in Redis (a sorted set per user: one member
+    per stream, scored by when its lease ends); renewed with the token checks, released at close, and a
+    stream whose worker died lapses with its lease. Without Redis each worker process counts its own."""
+
+    def __init__(self, url: str, prefix: str, lease_seconds: float) -> None:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._client = client
+        self._prefix = f"{prefix}streams:u:"
+        self._lease_ms = int(lease_seconds * 1000)
+        self._claim = client.register_script(_CLAIM)
+        self._renew = client.register_script(_RENEW)
+
+    def claim(self, user_id: int, member: str, cap: int) -> bool:
+        """Take one of the user's ``cap`` places (blocking: a worker thread); ``True`` also when Redis is away
+        (the worker's own count still caps)."""
+        try:
+            return bool(self._claim(keys=[self._prefix + str(user_id)], args=[member, self._lease_ms, cap]))
+        except Exception:
+            log.warning("could not count the user's streams in Redis", exc_info=True)
+            return True
+
+    def renew(self, held: list[tuple[int, str]]) -> None:
+        if held:
+            keys = [self._prefix + str(user) for user, _ in held]
+            self._renew(keys=keys, args=[self._lease_ms, *(member for _, member in held)])
+
+    def release(self, user_id: int, member: str) -> None:
+        with contextlib.suppress(Exception):  # the lease ends it anyway
+            self._client.zrem(self._prefix + str(user_id), member)
+
+
 class Subscription:
     """One open stream: its user, its bounded queue, and whether it was closed (slow reader, shutdown)."""
 
-    __slots__ = ("closed", "queue", "reason", "token_id", "user_id")
+    __slots__ = ("closed", "member", "queue", "reason", "token_id", "user_id")
 
-    def __init__(self, user_id: int, token_id: int, size: int) -> None:
+    def __init__(self, user_id: int, token_id: int, size: int, member: str = "") -> None:
         self.user_id = user_id
         self.token_id = token_id
+        self.member = member  # its place among the user's streams in Redis ("": counted by this worker only)
         self.queue: asyncio.Queue[LiveEvent] = asyncio.Queue(maxsize=size)
         self.closed = asyncio.Event()
         self.reason = ""
@@ -187,6 +243,8 @@ class StreamHub:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._watcher: asyncio.Task[None] | None = None
+        lease = 3 * settings.stream_token_check_seconds + 5  # renewed with each token check
+        self.slots = StreamSlots(settings.redis_url, settings.redis_key_prefix, lease) if settings.redis_url else None
 
     # -- publishing (in the committing thread) -------------------------------------------------------------
 
@@ -200,7 +258,22 @@ class StreamHub:
 
     # -- this worker's streams (on the event loop) --------------------------------------------------------
 
-    def open(self, user_id: int, token_id: int) -> Subscription:
+    def claim(self, user_id: int) -> str:
+        """A place among the user's streams on every worker and instance (blocking: in a worker thread, before
+        :meth:`open`); ``""`` without Redis. Raises ``TooManyStreams`` at the per-user cap."""
+        if self.slots is None:
+            return ""
+        member = uuid.uuid4().hex
+        if not self.slots.claim(user_id, member, self.settings.stream_max_per_user):
+            raise TooManyStreams(self.settings.stream_max_per_user)
+        return member
+
+    def release(self, user_id: int, member: str) -> None:
+        """Give back a place :meth:`claim` took (blocking) that no stream holds (the stream never opened)."""
+        if self.slots is not None and member:
+            self.slots.release(user_id, member)
+
+    def open(self, user_id: int, token_id: int, member: str = "") -> Subscription:
         if self._stop.is_set():
             raise StreamsUnavailable()
         mine = self._streams.setdefault(user_id, set())
@@ -209,7 +282,7 @@ class StreamHub:
         if self._open >= self.settings.stream_max_open:
             raise StreamsUnavailable()
         self._start(asyncio.get_running_loop())
-        sub = Subscription(user_id, token_id, self.settings.stream_queue_size)
+        sub = Subscription(user_id, token_id, self.settings.stream_queue_size, member)
         mine.add(sub)
         self._open += 1
         app_metrics().streams_open.inc()
@@ -225,6 +298,13 @@ class StreamHub:
         self._open -= 1
         app_metrics().streams_open.dec()
         sub.close("closed")
+        if sub.member and self.slots is not None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # in a worker thread (the answer's background task): blocking is fine here
+                self.slots.release(sub.user_id, sub.member)
+            else:
+                loop.run_in_executor(None, self.slots.release, sub.user_id, sub.member)  # not on the loop
 
     def open_count(self) -> int:
         return self._open
@@ -245,6 +325,8 @@ class StreamHub:
             if not subs:
                 continue
             try:
+                if self.slots is not None:  # the places of this worker's streams go on
+                    await in_thread(self.slots.renew, [(sub.user_id, sub.member) for sub in subs if sub.member])
                 alive = await in_thread(live, {sub.token_id for sub in subs})
             except Exception:  # the database is away: the next round checks again
                 log.warning("the live streams' token check failed", exc_info=True)

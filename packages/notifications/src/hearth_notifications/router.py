@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from hearth_platform.pagination import NewestFirst, NewestFirstPage
-from hearth_platform.routing import Router
+from hearth_platform.routing import Router, in_thread
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
@@ -116,7 +116,12 @@ async def open_stream(
     when the server holds as many as it may.
     """
     hub: StreamHub = request.app.state.container.resolve(StreamHub)
-    subscription = hub.open(user.user_id, user.token_id)  # the caps: refused before the answer starts
+    member = await in_thread(hub.claim, user.user_id)  # the user's cap on every worker and instance (Redis)
+    try:
+        subscription = hub.open(user.user_id, user.token_id, member)  # this worker's caps
+    except BaseException:
+        await in_thread(hub.release, user.user_id, member)
+        raise
     log.info("stream opened", extra={"user_id": user.user_id, "worker_pid": os.getpid()})
     body = event_stream(request.app.state, hub, subscription, last_event_id(last_event))
     return StreamingResponse(

@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     invite_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
 
     # -- The live stream (GET /api/v1/stream) --
-    stream_max_per_user: int = Field(default=5, ge=1, le=100)  # open streams per user (per worker process)
+    stream_max_per_user: int = Field(default=5, ge=1, le=100)  # open streams per user (every worker with Redis)
     stream_max_open: int = Field(default=1000, ge=1, le=100_000)  # open streams per worker process
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=30)  # a comment line at least this often
     stream_token_check_seconds: float = Field(default=5.0, gt=0, le=300)  # a revoked token ends a stream within it
