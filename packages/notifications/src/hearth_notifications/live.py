@@ -207,7 +207,7 @@ class Subscription:
         self.user_id = user_id
         self.token_id = token_id
         self.member = member  # its place among the user's streams in Redis ("": counted by this worker only)
-        self.queue: asyncio.Queue[LiveEvent] = asyncio.Queue(maxsize=size)
+        self.queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(maxsize=size)  # None: closed
         self.closed = asyncio.Event()
         self.reason = ""
 
@@ -223,6 +223,8 @@ class Subscription:
     def close(self, reason: str) -> None:
         self.reason = self.reason or reason
         self.closed.set()
+        with contextlib.suppress(asyncio.QueueFull):  # wakes the stream waiting for its next event (a full
+            self.queue.put_nowait(None)  # queue wakes it anyway)
 
 
 class StreamHub:

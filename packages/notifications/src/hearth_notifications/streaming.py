@@ -25,7 +25,6 @@ from .stream_repository import PRESENCE_REFRESH_SECONDS, LiveEvent
 
 STREAM_EXAMPLE = ': connected\n\nid: 1042\nevent: post\ndata: {"id":4521}\n\n: heartbeat\n\n'
 _BATCH = 100  # events checked and rendered together (one unit of work)
-_TICK = 1.0  # how often a quiet stream looks at the clock (closed by the hub: shutdown, its token; heartbeat)
 
 
 def last_event_id(raw: str | None) -> int | None:
@@ -90,15 +89,18 @@ async def event_stream(state: Any, hub: StreamHub, sub: Subscription, last_id: i
         next_beat = now + settings.stream_heartbeat_seconds
         next_presence = now + PRESENCE_REFRESH_SECONDS
         while not sub.closed.is_set():
+            wake = min(next_beat, next_presence, ends)  # asleep until then, an event, or its close
             try:
-                first = await asyncio.wait_for(sub.queue.get(), timeout=max(0.0, min(_TICK, ends - now)))
+                first = await asyncio.wait_for(sub.queue.get(), timeout=max(0.0, wake - now))
             except TimeoutError:
                 first = None
             now = time.monotonic()
             if first is not None:
                 batch = [first]
                 while len(batch) < _BATCH and not sub.queue.empty():
-                    batch.append(sub.queue.get_nowait())
+                    got = sub.queue.get_nowait()
+                    if got is not None:
+                        batch.append(got)
                 if replayed:
                     batch = [e for e in batch if e.id not in replayed]  # heard while replaying
                 if batch:
