@@ -9,7 +9,7 @@ from fastapi import Depends, Response, status
 
 from hearth_platform.ids import PathId
 from hearth_platform.ratelimit import WriteLimit, limit_per_address
-from hearth_platform.routing import Router
+from hearth_platform.routing import Router, waits
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
@@ -42,6 +42,7 @@ _AUTH = (401, "Not authenticated")
     tags=["users"],
     responses=_problems((401, "`invalid_credentials` (the current password) or not authenticated"), (422, "")),
 )
+@waits  # hashes a password (argon2id, tens of ms)
 def change_password(body: PasswordChangeRequest, caller: CurrentUser, passwords: Passwords) -> None:
     """Change the caller's password
 
@@ -104,6 +105,7 @@ def request_password_reset(body: PasswordResetRequest, passwords: Passwords) -> 
     tags=["auth"],
     responses=_problems((422, "`invalid_token` (unknown, used or expired), or an invalid password")),
 )
+@waits  # hashes a password (argon2id, tens of ms)
 def confirm_password_reset(body: PasswordResetConfirm, passwords: Passwords) -> None:
     """Reset the password with a mailed token
 
@@ -155,6 +157,7 @@ def resend_verification(caller: CurrentUser, verification: Verification) -> Resp
     tags=["users"],
     responses=_problems((401, "`invalid_credentials` (the password) or not authenticated"), (422, "")),
 )
+@waits  # hashes a password (argon2id, tens of ms)
 def delete_account(body: DeleteAccountRequest, caller: CurrentUser, lifecycle: Lifecycle) -> Response:
     """Delete the caller's account
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response, status
 
 from hearth_platform.ratelimit import limit_per_address
-from hearth_platform.routing import Router, locate
+from hearth_platform.routing import Router, locate, waits
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
@@ -38,6 +38,7 @@ def _problems(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
         (403, "`invite_required`"), (409, "`username_taken` or `email_taken`"), (422, "Invalid field"), (429, "")
     ),
 )
+@waits  # hashes a password (argon2id, tens of ms)
 def register(body: RegisterRequest, accounts: Accounts, request: Request, response: Response) -> AuthSession:
     """Register an account
 
@@ -57,6 +58,7 @@ def register(body: RegisterRequest, accounts: Accounts, request: Request, respon
     tags=["auth"],
     responses=_problems((401, "`invalid_credentials`"), (403, "The account is suspended"), (429, "Rate limited")),
 )
+@waits  # hashes a password (argon2id, tens of ms)
 def login(body: LoginRequest, accounts: Accounts, request: Request) -> AuthSession:
     """Log in
 

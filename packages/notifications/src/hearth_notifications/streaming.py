@@ -73,7 +73,7 @@ async def event_stream(state: Any, hub: StreamHub, sub: Subscription, last_id: i
     steps = _Steps(state, sub.user_id)
     try:
         if not hub.ready.is_set():  # events published before this worker listens would be missed
-            await in_thread(hub.ready.wait, 5.0)
+            await in_thread(hub.ready.wait, 5.0, waiting=True)
         await in_thread(steps.present)  # events are written for this user from here on
         hub.watch_tokens(steps.live_tokens)  # a logout or a revoked token closes the stream
         yield b"retry: 3000\n: connected\n\n"

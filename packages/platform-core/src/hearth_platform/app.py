@@ -32,7 +32,7 @@ from .mail import SEND_MAIL, Mail, Mailer, build_mailer
 from .pagination import CursorCodec
 from .ratelimit import RateLimiter
 from .replicas import build_router
-from .routing import OffloadedRoute, index_routes, operation_id
+from .routing import OffloadedRoute, configure_threads, index_routes, operation_id
 from .settings import Settings
 from .uow import unit_of_work
 
@@ -104,6 +104,7 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        configure_threads(settings.handler_threads)
         embedded: EmbeddedPostgres | None = None
         url = settings.database_url
         if url is None:

@@ -48,28 +48,58 @@ T = TypeVar("T")
 
 _BEFORE = "hearth.before_handler"
 
-HANDLER_THREADS = 40
-"""Handlers running at once per worker process (as many as anyio's default thread limiter allows)."""
+HANDLER_THREADS = 4
+"""Handlers running at once per worker process, unless ``configure_threads`` says otherwise
+(``HEARTH_HANDLER_THREADS``). Few: a handler holds Python's lock between its statements, and more threads
+than cores mostly wait for it. Forty threads (anyio's default) served the feed a quarter slower, at 30 %
+more CPU per request, than three or four (one worker under wrk, profiled): the threads' turns at the lock
+cost more than the overlap of their database waits gains."""
 
-_executor: ThreadPoolExecutor | None = None
+WAITING_THREADS = 40
+"""Threads for handlers marked :func:`waits` (a password hash, a remote store): they wait on something else
+than the database, for long, and must not hold up the quick handlers."""
+
+_executors: dict[str, ThreadPoolExecutor] = {}
+_sizes = {"quick": HANDLER_THREADS, "waiting": WAITING_THREADS}
 
 
-def _threads() -> ThreadPoolExecutor:
-    global _executor  # one pool per process, made at the first request, not at import
-    if _executor is None:
-        _executor = ThreadPoolExecutor(HANDLER_THREADS, thread_name_prefix="hearth-handler")
-    return _executor
+def configure_threads(handler_threads: int) -> None:
+    """Set the number of quick handler threads (the app's lifespan, from the settings)."""
+    if _sizes["quick"] != handler_threads:
+        _sizes["quick"] = handler_threads
+        old = _executors.pop("quick", None)
+        if old is not None:
+            old.shutdown(wait=False)  # its queued work still runs; new work goes to the new pool
 
 
-def in_thread(call: Callable[..., T], *args: Any) -> Awaitable[T]:
-    """``call(*args)`` in a worker thread, with this context's variables (request id, statement counter).
+def _threads(kind: str = "quick") -> ThreadPoolExecutor:
+    executor = _executors.get(kind)
+    if executor is None:  # made at the first request, not at import
+        executor = _executors[kind] = ThreadPoolExecutor(_sizes[kind], thread_name_prefix=f"hearth-{kind}")
+    return executor
+
+
+def in_thread(call: Callable[..., T], *args: Any, waiting: bool = False) -> Awaitable[T]:
+    """``call(*args)`` in a worker thread, with this context's variables (request id, statement counter);
+    ``waiting``: one of the threads for calls that wait long on something else than the database.
 
     ``loop.run_in_executor`` on a plain pool: anyio's ``to_thread.run_sync`` (Starlette's
     ``run_in_threadpool``) costs a cancel scope, a capacity limiter and task lookups on every hop, 5-7 % of
     a feed request's CPU in the profile; a handler's hop cannot be cancelled either way.
     """
     context = contextvars.copy_context()
-    return asyncio.get_running_loop().run_in_executor(_threads(), functools.partial(context.run, call, *args))
+    executor = _threads("waiting" if waiting else "quick")
+    return asyncio.get_running_loop().run_in_executor(executor, functools.partial(context.run, call, *args))
+
+
+_WAITS = "__hearth_waits__"
+
+
+def waits(endpoint: Callable[..., T]) -> Callable[..., T]:
+    """Mark a handler that waits long on something else than the database (hashing a password, a remote
+    store): it runs on the waiting threads, so a burst of them leaves the quick handlers their threads."""
+    setattr(endpoint, _WAITS, True)
+    return endpoint
 
 
 def before_handler(scope: MutableMapping[str, Any], step: Callable[[], None]) -> None:
@@ -156,10 +186,11 @@ def _offloaded(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return request.scope
 
     if plain:
+        waiting = getattr(endpoint, _WAITS, False)
 
         async def run(**values: Any) -> Any:
             scope = scope_of(values)
-            return await in_thread(_call_plain, scope, endpoint, values)
+            return await in_thread(_call_plain, scope, endpoint, values, waiting=waiting)
 
     else:
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # max_connections (100 by default): 60 for `hearth serve --workers 2`
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=5, ge=0, le=200)
+    # Request handlers running at once per process (hearth_platform.routing): few, since they take turns at
+    # Python's lock; more when the database is far away (each then waits longer per statement).
+    handler_threads: int = Field(default=4, ge=1, le=256)
     # Streaming replicas (comma-separated URLs) that read-only requests read from when they have replayed what
     # the caller may not miss (see hearth_platform.replicas); empty: every read on the primary.
     database_replica_urls: Annotated[list[str], NoDecode] = []
