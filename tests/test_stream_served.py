@@ -6,7 +6,7 @@ the caps answer 429 / 503."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -216,6 +216,18 @@ def test_events_cross_servers_on_redis(pair: tuple[Stack, Serve]) -> None:
             stream.close()
 
 
+def _reopens(base: str, token: str, held: list[EventStream]) -> Callable[[], bool]:
+    """A check for ``wait_until``: whether a stream opens now (kept in ``held``, to be closed)."""
+
+    def opened() -> bool:
+        attempt = EventStream(base, token).start()
+        if attempt.status == 200:
+            held.append(attempt)
+        return attempt.status == 200
+
+    return opened
+
+
 def test_stream_caps(pair: tuple[Stack, Serve]) -> None:
     stack, _ = pair
     base = stack.server.base
@@ -232,13 +244,7 @@ def test_stream_caps(pair: tuple[Stack, Serve]) -> None:
         assert '"streams_unavailable"' in full.body
         held.pop(0).close()  # a place freed once the server sees it gone (at the latest at its next heartbeat)
 
-        def freed() -> bool:
-            attempt = EventStream(base, two.token).start()
-            if attempt.status == 200:
-                held.append(attempt)
-            return attempt.status == 200
-
-        wait_until(freed, 10, "a stream freed", interval=1.0)
+        wait_until(_reopens(base, two.token, held), 10, "a stream freed", interval=1.0)
     finally:
         for stream in held:
             stream.close()
@@ -257,13 +263,7 @@ def test_a_users_cap_counts_their_streams_on_every_server(pair: tuple[Stack, Ser
         assert '"too_many_streams"' in over.body
         held.pop(1).close()  # the one on the other server
 
-        def freed() -> bool:
-            attempt = EventStream(stack.server.base, user.token).start()
-            if attempt.status == 200:
-                held.append(attempt)
-            return attempt.status == 200
-
-        wait_until(freed, 10, "the other server's place freed", interval=1.0)
+        wait_until(_reopens(stack.server.base, user.token, held), 10, "the other server's place freed", interval=1.0)
     finally:
         for stream in held:
             stream.close()

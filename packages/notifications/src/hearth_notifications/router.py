@@ -15,7 +15,7 @@ from hearth_platform.routing import Router, in_thread
 from hearth_platform.security import CurrentUser
 from hearth_platform.uow import provide
 
-from .live import StreamHub
+from .live import StreamHub, Subscription
 from .schemas import MarkRead, Notification, UnreadCount
 from .service import NotificationsService
 from .streaming import STREAM_EXAMPLE, event_stream, last_event_id
@@ -126,7 +126,13 @@ async def open_stream(
     body = event_stream(request.app.state, hub, subscription, last_event_id(last_event))
     return StreamingResponse(
         body,
-        background=BackgroundTask(hub.close, subscription),  # idempotent: also when the body never started
+        background=BackgroundTask(_closing, hub, subscription),  # idempotent: also when the body never started
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _closing(hub: StreamHub, subscription: Subscription) -> None:
+    """The answer's background task: a coroutine, so the hub's streams (event-loop state) are changed on the
+    loop (Starlette runs a plain function in a worker thread)."""
+    hub.close(subscription)

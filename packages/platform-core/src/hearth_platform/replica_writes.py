@@ -11,6 +11,8 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
+from sqlalchemy import event
+
 # statements a replica must never get: writes, row locks, advisory locks, LISTEN/NOTIFY, sequences
 _NOT_ON_A_REPLICA = re.compile(
     r"\b(?:INSERT|UPDATE|DELETE|TRUNCATE|MERGE|LISTEN|NOTIFY|FOR SHARE|FOR KEY SHARE)\b"
@@ -63,6 +65,25 @@ def _on_rollback(conn: Any) -> None:
 
 def _on_checkin(dbapi_connection: Any, record: Any) -> None:
     record.info.pop(_NARROWS, None)
+
+
+def guard_replica(engine: Any) -> None:
+    """Refuse, on ``engine`` (a replica's), any statement that must run on the primary (``ReplicaMisuse``)."""
+    event.listen(engine, "before_cursor_execute", _guard)
+
+
+def watch_narrowing(engine: Any) -> None:
+    """Note, on ``engine`` (the primary's writing pool), the writes that may take access away: told at
+    commit (:func:`take_narrowed`), forgotten at rollback and when the connection goes back to the pool."""
+    event.listen(engine, "before_cursor_execute", _sniff)
+    event.listen(engine, "commit", _on_commit)
+    event.listen(engine, "rollback", _on_rollback)
+    event.listen(engine, "checkin", _on_checkin)
+
+
+def narrowed_pending() -> bool:
+    """Whether a write committed in this context may have taken access away (not yet taken)."""
+    return _narrowed.get()
 
 
 def take_narrowed() -> bool:

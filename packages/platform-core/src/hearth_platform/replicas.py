@@ -37,7 +37,8 @@ that in the shared cache (:func:`may_fill_shared_cache`, asked at a cache miss).
 Anything that writes, locks (``FOR UPDATE``, advisory locks) or ``LISTEN``s runs on the primary: writing
 units of work, jobs and the live stream never get a replica. A replica connection that is handed such a
 statement anyway raises :class:`ReplicaMisuse` (a bug: an advisory lock would "succeed" on a standby and
-lock nothing). The guard, the narrowing writes and the marks' store are in ``hearth_platform.replica_writes``.
+lock nothing). The guard, the narrowing writes and the marks' store are in ``hearth_platform.replica_writes``;
+one read's route in ``hearth_platform.replica_route``.
 """
 
 from __future__ import annotations
@@ -49,25 +50,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .database import ConnectionLiveness, PoolGauges, _count_statement, normalize_url
 from .metrics import app_metrics
-from .replica_writes import (
-    WriteMarks,
-    _guard,
-    _narrowed,
-    _on_checkin,
-    _on_commit,
-    _on_rollback,
-    _sniff,
-    take_narrowed,
-)
+from .replica_route import ReadRoute, Replica, RoutedSession
+from .replica_writes import WriteMarks, guard_replica, narrowed_pending, take_narrowed, watch_narrowing
 from .uow import WRITER
 
 if TYPE_CHECKING:
@@ -77,143 +68,6 @@ log = logging.getLogger("hearth.replicas")
 
 _LSN_PRIMARY = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint"
 _LSN_REPLICA = "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint, pg_is_in_recovery()"
-
-
-@dataclass
-class Replica:
-    """One replica as the poller last saw it."""
-
-    name: str
-    engine: Engine
-    state: str = "starting"  # starting | ok | lagging | down
-    replay_lsn: int = -1
-    caught_up_at: float | None = None  # monotonic time of the newest primary position it had replayed
-    lag_seconds: float | None = None
-    checked_at: float = 0.0  # monotonic time its state was last judged
-
-    @property
-    def usable(self) -> bool:
-        return self.state == "ok"
-
-
-class RoutedSession(Session):
-    """A read-only unit of work's session: each statement's connection is its :class:`ReadRoute`'s choice."""
-
-    route: ReadRoute | None = None
-
-    def get_bind(self, mapper: Any = None, *, clause: Any = None, bind: Any = None, **kw: Any) -> Engine | Connection:
-        if bind is not None:
-            return bind  # type: ignore[no-any-return]
-        route = self.route
-        if route is None:
-            return super().get_bind(mapper, clause=clause, **kw)
-        return route.engine()
-
-
-class ReadRoute:
-    """Where one read-only unit of work reads: decided at its first statement, checked again once its caller
-    is known (see the module)."""
-
-    __slots__ = ("_chosen_lsn", "_connection", "_engine", "_expect_caller", "_replica", "_router", "reason")
-
-    def __init__(self, router: ReadRouter) -> None:
-        self._router = router
-        self._engine: Engine | None = None
-        self._connection: Connection | None = None  # the replica's, checked out here (see ``engine``)
-        self._replica: Replica | None = None
-        self._chosen_lsn = -1
-        self._expect_caller = False
-        self.reason: str | None = None  # why the primary serves it, when it does
-
-    def expect_caller(self) -> None:
-        """A bearer-token check comes first and :meth:`confirm_caller` after it: the first statement (the
-        check) may run on any usable replica, the floor being checked once, with the caller's mark."""
-        self._expect_caller = True
-
-    @property
-    def on_replica(self) -> bool:
-        replica = self._replica
-        return replica is not None and self._connection is not None and self._engine is replica.engine
-
-    def engine(self) -> Engine | Connection:
-        """The bind of the session's next statement: the replica's connection, or the primary's pool."""
-        engine = self._engine
-        if engine is not None:
-            if self.on_replica:
-                return self._connection  # type: ignore[return-value]
-            return engine
-        router = self._router
-        required = -1
-        if not self._expect_caller:
-            try:
-                required = router.marks.get(None)[0]
-            except Exception as exc:  # noqa: BLE001 - without the floor, only the primary is safe
-                return self._primary("marks_unavailable", exc)
-        replica = router.pick(required)
-        if replica is None:
-            return self._primary(router.no_replica_reason(required))
-        # checked out here rather than by the session, so that a replica gone since the poller's last look
-        # costs this read nothing: it is reported down and the primary answers (the same one checkout)
-        try:
-            self._connection = replica.engine.connect()
-        except Exception as exc:  # noqa: BLE001
-            router.went_down(replica, exc)
-            return self._primary("down")
-        self._replica, self._chosen_lsn = replica, replica.replay_lsn
-        self._engine = replica.engine
-        return self._connection
-
-    def mark_keys(self, user_id: int) -> list[str]:
-        """The Redis keys :meth:`confirm_caller` needs for ``user_id``, for a round trip that reads them anyway."""
-        return self._router.marks.keys(user_id)
-
-    def confirm_caller(self, user_id: int | None, marks: list[Any] | None = None) -> bool:
-        """The caller is known (``None``: the token was not accepted); ``marks``: the values of
-        :meth:`mark_keys` when already read. Whether the token check must be run again, on the primary (the
-        replica that answered it had not replayed the floor)."""
-        self._expect_caller = False
-        if not self.on_replica:
-            return False  # on the primary already (or nothing read yet: the next statement decides)
-        try:
-            floor, mark = self._router.marks.get(user_id) if marks is None else WriteMarks.parse(marks)
-        except Exception as exc:  # noqa: BLE001
-            self._primary("marks_unavailable", exc)
-            return True
-        replica = self._replica
-        assert replica is not None  # on_replica
-        if self._chosen_lsn < floor:  # the token check itself may be stale (the caller's own writes leave it be)
-            self._primary("not_replayed")
-            return True
-        if not self._router.trusted(replica) or replica.replay_lsn < max(floor, mark):
-            self._primary("not_replayed")
-        return False
-
-    def saw_floor(self) -> bool:
-        """Whether the replica had replayed the floor as it is now when this read began (the marks' floor is
-        raised before a narrowing write's cache invalidation: see ``ReadRouter._committed``)."""
-        try:
-            floor, _ = self._router.marks.get(None)
-        except Exception as exc:  # noqa: BLE001
-            self._router.marks_failed(exc)
-            return False
-        return self._chosen_lsn >= floor
-
-    def _primary(self, reason: str, exc: Exception | None = None) -> Engine:
-        if exc is not None:
-            self._router.marks_failed(exc)
-        self.reason = reason
-        self._engine = self._router.primary
-        app_metrics().replica_fallbacks.labels(reason=reason).inc()
-        return self._engine
-
-    def finish(self) -> None:
-        """Count this read by where it ended up (nothing when it read nothing); give the replica's connection
-        back (the session leaves a connection it was handed to its owner)."""
-        if self._engine is not None:
-            self._router.count(self.on_replica)
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            connection.close()
 
 
 class ReadRouter:
@@ -255,17 +109,14 @@ class ReadRouter:
             )
             liveness.install(engine)
             event.listen(engine, "before_cursor_execute", _count_statement)
-            event.listen(engine, "before_cursor_execute", _guard)
+            guard_replica(engine)
             PoolGauges("replica").install(engine)
             name = f"{u.host or 'localhost'}:{u.port or 5432}/{u.database or ''}"
             self.replicas.append(Replica(name=name, engine=engine))
         self.sessionmaker = sessionmaker(class_=RoutedSession, expire_on_commit=False, autoflush=False)
         # which writes may narrow access: sniffed on the primary's writing pool, told at commit
         write = database.engine
-        event.listen(write, "before_cursor_execute", _sniff)
-        event.listen(write, "commit", _on_commit)
-        event.listen(write, "rollback", _on_rollback)
-        event.listen(write, "checkin", _on_checkin)
+        watch_narrowing(write)
         # the mark is set as the commit returns, before the session's other after-commit work (a shared cache's
         # invalidation, hearth_connections.caching) and before the unit of work's callbacks (live events)
         event.listen(database.sessionmaker, "after_commit", self._committed)
@@ -413,7 +264,7 @@ class ReadRouter:
         writer = session.info.get(WRITER)
         if writer is not None:  # a request's: the caller's mark (the floor too when it narrowed access)
             self.note_write(writer())
-        elif _narrowed.get():  # a job's, the CLI's: only a write that may take access away needs a mark
+        elif narrowed_pending():  # a job's, the CLI's: only a write that may take access away needs a mark
             self.note_write(None)
 
     def note_write(self, user_id: int | None) -> None:

@@ -20,7 +20,7 @@ WRITER = "hearth.writer"
 if TYPE_CHECKING:
     from .container import Container
     from .database import Database
-    from .replicas import ReadRoute
+    from .replica_route import ReadRoute
 
 T = TypeVar("T")
 
