@@ -45,7 +45,7 @@ class CursorCodec:
         self._key = hashlib.sha256(b"hearth-cursor:" + secret.encode()).digest()
 
     def _sign(self, kind: str, payload: bytes) -> str:
-        mac = hmac.new(self._key, kind.encode() + b"\x00" + payload, hashlib.sha256).digest()[:12]
+        mac = hmac.digest(self._key, kind.encode() + b"\x00" + payload, "sha256")[:12]
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def encode(self, kind: str, values: list[Any]) -> str:

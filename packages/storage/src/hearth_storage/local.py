@@ -40,7 +40,7 @@ class UrlSigner:
 
     def sign(self, method: str, key: str, content_type: str, size: int, expires: int) -> str:
         message = "\n".join((method, key, content_type, str(size), str(expires))).encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, message, "sha256").hex()
 
     def verify(self, signature: str, method: str, key: str, content_type: str, size: int, expires: int) -> bool:
         expected = self.sign(method, key, content_type, size, expires)

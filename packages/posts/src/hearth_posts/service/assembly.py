@@ -58,10 +58,12 @@ class Assembler:
         # one statement for the page, whatever its posts' number of reactions
         reactions = {} if new else self.reactions.of_posts(viewer_id, [r.id for r in rows])
         out = []
+        # model_construct: every value is already of its field's type (database rows, built models), and
+        # validating twenty posts again cost 5 % of a feed request's CPU (profiled)
         for r in rows:
             reacted = reactions.get(r.id, NO_REACTIONS)
             out.append(
-                Post(
+                Post.model_construct(
                     id=r.id,
                     author=authors.get(r.author_id) or _unknown_user(r.author_id),
                     body=r.body,
@@ -81,7 +83,7 @@ class Assembler:
             return []
         authors = self.authors({r.author_id for r in rows})
         return [
-            Comment(
+            Comment.model_construct(
                 id=r.id,
                 post_id=r.post_id,
                 author=authors.get(r.author_id) or _unknown_user(r.author_id),
