@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from ..schemas import (
     ConnectionsAudience,
     LimitedAudience,
     Post,
+    ReactionKind,
     TagsAudience,
 )
 
@@ -70,8 +72,9 @@ class Assembler:
                     audience=audience_for(r, viewer_id),
                     media=[media_out[m] for m in r.media_ids if m in media_out],
                     comment_count=r.comment_count,
-                    reactions=reacted.counts,
-                    my_reactions=reacted.mine,
+                    # kinds as stored: the table's check constraint allows only ReactionKind's
+                    reactions=cast("dict[ReactionKind, int]", reacted.counts),
+                    my_reactions=cast("list[ReactionKind]", reacted.mine),
                     created_at=r.created_at,
                     updated_at=r.updated_at,
                 )
