@@ -24,6 +24,6 @@ class PostVisibility:
         )
 
     @staticmethod
-    def commenter_ids_select(post_id: int) -> Select[Any]:
+    def commenter_ids_select(post_id: ColumnElement[int] | int) -> Select[Any]:
         """``SELECT author_id`` of everyone who commented on the post (each once)."""
         return select(Comment.author_id).where(Comment.post_id == post_id).distinct()
