@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Select,
+    String,
     Table,
     and_,
     any_,
@@ -118,27 +119,15 @@ class NotificationRepository:
         """One notification, unless it would go to its actor or already exists (a reaction, once per reactor)."""
         if recipient_id == actor_id:
             return []
-        values = {"recipient_id": recipient_id, "actor_id": actor_id, "type": kind, "post_id": post_id}
-        return self._written(pg_insert(_TABLE).values(**values).on_conflict_do_nothing())
-
-    def _written(self, stmt: Any) -> Written:
-        """Run an insert of notifications: ``(id, recipient_id)`` of those written."""
-        rows = self.session.execute(stmt.returning(_TABLE.c.id, _TABLE.c.recipient_id))
-        return [(int(i), int(r)) for i, r in rows]
+        params = {"recipient": recipient_id, "actor": actor_id, "kind": kind, "post": post_id}
+        return [(int(i), int(r)) for i, r in _ADD.all(self.session, params)]
 
     def erase(self, user_id: int) -> None:
         """Every notification the user received or caused (an account's erasure)."""
         self.session.execute(delete(_TABLE).where(or_(_TABLE.c.recipient_id == user_id, _TABLE.c.actor_id == user_id)))
 
     def remove_reaction(self, recipient_id: int, actor_id: int, post_id: int) -> None:
-        self.session.execute(
-            delete(_TABLE).where(
-                _TABLE.c.type == REACTION,
-                _TABLE.c.recipient_id == recipient_id,
-                _TABLE.c.post_id == post_id,
-                _TABLE.c.actor_id == actor_id,
-            )
-        )
+        _REMOVE_REACTION.all(self.session, {"recipient": recipient_id, "actor": actor_id, "post": post_id})
 
     def add_comment(self, comment_id: int, post_id: int, post_author_id: int, actor_id: int) -> Written:
         """``comment`` to the post's author and ``reply`` to everyone else who commented on it and may see it
@@ -197,6 +186,36 @@ def _mentions() -> Executable:
     )
 
 
+def _add() -> Executable:
+    """One notification (a reaction's: once per reactor, as the unique index says)."""
+    return (
+        pg_insert(_TABLE)
+        .values(
+            recipient_id=bindparam("recipient", type_=BigInteger),
+            actor_id=bindparam("actor", type_=BigInteger),
+            type=bindparam("kind", type_=String),
+            post_id=bindparam("post", type_=BigInteger),
+        )
+        .on_conflict_do_nothing()
+        .returning(_TABLE.c.id, _TABLE.c.recipient_id)
+    )
+
+
+def _remove_reaction() -> Executable:
+    return (
+        delete(_TABLE)
+        .where(
+            _TABLE.c.type == REACTION,
+            _TABLE.c.recipient_id == bindparam("recipient", type_=BigInteger),
+            _TABLE.c.post_id == bindparam("post", type_=BigInteger),
+            _TABLE.c.actor_id == bindparam("actor", type_=BigInteger),
+        )
+        .returning(_TABLE.c.id)  # rows, as a compiled statement returns
+    )
+
+
+_ADD = CompiledRead(_add)
+_REMOVE_REACTION = CompiledRead(_remove_reaction)
 _COMMENT_NOTIFICATIONS = {
     to_author: CompiledRead(functools.partial(_comment_notifications, to_author)) for to_author in (False, True)
 }

@@ -80,29 +80,20 @@ class ReactionRepository:
             out[post_id] = PostReactions({k: n for k, n, _ in kinds}, [k for k, _, m in kinds if m])
         return out
 
+    # the writes and the check run on every reaction: compiled once (building them cost more than running them)
+
     def add(self, post_id: int, user_id: int, kind: str) -> bool:
         """Add the reaction; False when it was already there (nothing changes). No count is written: reacting
         never waits for another reactor, however many react to the post at once."""
-        added = self.session.execute(
-            pg_insert(_REACTIONS)
-            .values(post_id=post_id, user_id=user_id, kind=kind)
-            .on_conflict_do_nothing(constraint="uq_reactions_post_id_user_id_kind")
-            .returning(_REACTIONS.c.id)
-        )
-        return added.first() is not None
+        return bool(_ADD.all(self.session, {"post": post_id, "user": user_id, "kind": kind}))
 
     def remove(self, post_id: int, user_id: int, kind: str) -> bool:
         """Remove the reaction; False when there was none."""
-        r = _REACTIONS.c
-        gone = self.session.execute(
-            delete(_REACTIONS).where(r.post_id == post_id, r.user_id == user_id, r.kind == kind).returning(r.id)
-        )
-        return gone.first() is not None
+        return bool(_REMOVE.all(self.session, {"post": post_id, "user": user_id, "kind": kind}))
 
     def has_any(self, post_id: int, user_id: int) -> bool:
         """Whether ``user_id`` still has a reaction of any kind on the post."""
-        stmt = select(exists().where(Reaction.post_id == post_id, Reaction.user_id == user_id))
-        return bool(self.session.execute(stmt).scalar())
+        return bool(_HAS_ANY.all(self.session, {"post": post_id, "user": user_id})[0][0])
 
     def reactors_page(
         self, viewer_id: int, post_id: int, kind: str | None, after: tuple[datetime, int] | None, limit: int
@@ -172,3 +163,44 @@ _REACTOR_PAGES = {
     for by_kind in (False, True)
     for after in (False, True)
 }
+
+
+def _add() -> Executable:
+    r = _REACTIONS.c
+    return (
+        pg_insert(_REACTIONS)
+        .values(
+            post_id=bindparam("post", type_=BigInteger),
+            user_id=bindparam("user", type_=BigInteger),
+            kind=bindparam("kind", type_=String),
+        )
+        .on_conflict_do_nothing(constraint="uq_reactions_post_id_user_id_kind")
+        .returning(r.id)
+    )
+
+
+def _remove() -> Executable:
+    r = _REACTIONS.c
+    return (
+        delete(_REACTIONS)
+        .where(
+            r.post_id == bindparam("post", type_=BigInteger),
+            r.user_id == bindparam("user", type_=BigInteger),
+            r.kind == bindparam("kind", type_=String),
+        )
+        .returning(r.id)
+    )
+
+
+def _has_any() -> Executable:
+    return select(
+        exists().where(
+            Reaction.post_id == bindparam("post", type_=BigInteger),
+            Reaction.user_id == bindparam("user", type_=BigInteger),
+        )
+    )
+
+
+_ADD = CompiledRead(_add)
+_REMOVE = CompiledRead(_remove)
+_HAS_ANY = CompiledRead(_has_any)

@@ -227,12 +227,12 @@ class PostsRepository:
     def share_visible(self, viewer_id: int, post_id: int) -> int | None:
         """The author of a visible post, the post key-share locked (it stays while what follows is written,
         as a new comment or reaction needs; such locks never wait for each other)."""
-        if not self._lock_post(post_id, key_share=True):  # see _lock_post: judged after the lock, not during
+        # compiled once (a reaction's hot path): see add_comment
+        params = {"viewer": viewer_id, "post": post_id}
+        if not _LOCK_POST_KEY_SHARE.all(self.session, params):  # see _lock_post: judged after the lock
             return None
-        author = self.session.execute(
-            select(Post.author_id).where(Post.id == post_id, self.visible_to(viewer_id))
-        ).scalar_one_or_none()
-        return int(author) if author is not None else None
+        found = _VISIBLE_AUTHOR.all(self.session, params)
+        return int(found[0].author_id) if found else None
 
     # -- digest ----------------------------------------------------------------------------------
 
@@ -437,6 +437,12 @@ def _count_comment() -> Update:
 
 _LOCK_POST_KEY_SHARE = CompiledRead(
     lambda: select(Post.id).where(Post.id == bindparam("post", type_=BigInteger)).with_for_update(key_share=True)
+)
+_VISIBLE_AUTHOR = CompiledRead(
+    lambda: select(Post.author_id).where(
+        Post.id == bindparam("post", type_=BigInteger),
+        PostsRepository.visible_to(bindparam("viewer", type_=BigInteger)),
+    )
 )
 _COUNT_COMMENT = CompiledRead(_count_comment)
 _INSERT_COMMENT = CompiledRead(
