@@ -228,7 +228,8 @@ class Repository:
         """Both sides' tag memberships of the pair (a in b's tags, b in a's tags)."""
         self.session.execute(delete(UserTagMember).where(_pair_memberships(a, b)))
 
-    def connected_ids_select(self, user_id: int) -> Select[Any]:
+    @staticmethod
+    def connected_ids_select(user_id: IdValue) -> Select[Any]:
         """``SELECT user_id`` of everyone connected to ``user_id`` (both directions of the pair index)."""
         return (
             union_all(

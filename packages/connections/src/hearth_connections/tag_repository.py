@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, delete, func, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, any_, delete, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -169,9 +169,12 @@ class TagRepository:
         )
 
     @staticmethod
-    def members_of_tags_select(tag_ids: list[int]) -> Select[Any]:
-        """``SELECT target_user_id`` of the members of any of ``tag_ids``."""
-        return select(UserTagMember.target_user_id).where(UserTagMember.tag_id.in_(tag_ids)).distinct()
+    def members_of_tags_select(tag_ids: list[int] | ColumnElement[Any]) -> Select[Any]:
+        """``SELECT target_user_id`` of the members of any of ``tag_ids`` (a list, or a bound array)."""
+        match = (
+            UserTagMember.tag_id.in_(tag_ids) if isinstance(tag_ids, list) else UserTagMember.tag_id == any_(tag_ids)
+        )
+        return select(UserTagMember.target_user_id).where(match).distinct()
 
     @staticmethod
     def tag_member_ids_select(owner_id: IdValue, tag_id: IdValue) -> Select[Any]:

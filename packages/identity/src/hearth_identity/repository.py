@@ -48,6 +48,9 @@ _USER_ROWS = CompiledRead(
     )
 )
 """Users as others see them: a suspended account, or one being erased, is nobody (left out, as unknown)."""
+_EXISTING_IDS = CompiledRead(
+    lambda: select(User.id).where(User.id == any_(bindparam("ids", type_=ARRAY(BigInteger))), User.status == ACTIVE)
+)
 
 
 class DuplicateUser(Exception):
@@ -134,7 +137,7 @@ class UserRepository:
         ids = valid_ids(user_ids)
         if not ids:
             return set()
-        return set(self.session.scalars(select(User.id).where(User.id.in_(ids), User.status == ACTIVE)))
+        return {r[0] for r in _EXISTING_IDS.all(self.session, {"ids": list(ids)})}
 
     def search(self, prefix: str, *, after: str | None, exclude: Collection[int], limit: int) -> list[UserRow]:
         """Users whose username or display name starts with ``prefix`` (case-insensitive), by username."""

@@ -271,19 +271,14 @@ class PostsRepository:
     # -- writing posts ---------------------------------------------------------------------------
 
     def insert_post(self, author_id: int, body: str, audience_type: str, media_ids: Sequence[int]) -> PostRow:
-        row = (
-            self.session.connection()
-            .execute(  # Core: a row back, no ORM bulk path (see add_comment)
-                insert(Post)
-                .values(author_id=author_id, body=body, audience_type=audience_type, media_ids=list(media_ids))
-                .returning(Post.id, Post.created_at, Post.updated_at)
-            )
-            .one()
-        )
+        params = {"author": author_id, "body": body, "audience": audience_type, "media": list(media_ids)}
+        (row,) = _INSERT_POST.all(self.session, params)  # compiled once (see add_comment)
         return PostRow(row.id, author_id, body, audience_type, 0, row.created_at, row.updated_at, list(media_ids), None)
 
-    def set_audience_tags(self, post_id: int, tag_ids: Collection[int]) -> None:
-        self.session.execute(delete(PostAudienceTag).where(PostAudienceTag.post_id == post_id))
+    def set_audience_tags(self, post_id: int, tag_ids: Collection[int], *, new: bool = False) -> None:
+        """The post's audience tags are ``tag_ids`` from now on (``new``: a post just inserted, which has none)."""
+        if not new:
+            self.session.execute(delete(PostAudienceTag).where(PostAudienceTag.post_id == post_id))
         if tag_ids:
             self.session.execute(insert(PostAudienceTag), [{"post_id": post_id, "tag_id": t} for t in tag_ids])
 
@@ -445,6 +440,18 @@ _VISIBLE_AUTHOR = CompiledRead(
     )
 )
 _COUNT_COMMENT = CompiledRead(_count_comment)
+_INSERT_POST = CompiledRead(
+    lambda: (
+        insert(Post)
+        .values(
+            author_id=bindparam("author", type_=BigInteger),
+            body=bindparam("body", type_=Text),
+            audience_type=bindparam("audience", type_=Text),
+            media_ids=bindparam("media", type_=ARRAY(BigInteger)),
+        )
+        .returning(Post.id, Post.created_at, Post.updated_at)
+    )
+)
 _INSERT_COMMENT = CompiledRead(
     lambda: (
         insert(Comment)

@@ -75,9 +75,10 @@ class ConnectionGraph:
 
     # -- as SQL, for a layer above that keeps visibility one predicate in its own query ----------------
 
-    def connected_ids_select(self, user_id: int) -> Select[Any]:
-        """``SELECT user_id`` of everyone connected to ``user_id``."""
-        return self._repo.connected_ids_select(user_id)
+    @staticmethod
+    def connected_ids_select(user_id: IdValue) -> Select[Any]:
+        """``SELECT user_id`` of everyone connected to ``user_id`` (an id, or a bound one)."""
+        return Repository.connected_ids_select(user_id)
 
     # (static: a layer above may build a statement once, with bound parameters for the ids, and reuse it)
 
@@ -99,6 +100,12 @@ class ConnectionGraph:
     def members_of_tags_select(self, tag_ids: Collection[int]) -> Select[Any]:
         """``SELECT target_user_id`` of the members of any of ``tag_ids``."""
         return self._tags.members_of_tags_select(valid_ids(tag_ids))
+
+    @staticmethod
+    def members_of_bound_tags_select(tag_ids: ColumnElement[Any]) -> Select[Any]:
+        """``SELECT target_user_id`` of the members of any tag of the bound array ``tag_ids`` (a statement
+        built once: the caller checked the tags are the author's)."""
+        return TagRepository.members_of_tags_select(tag_ids)
 
     def viewer_tag_ids_select(self, viewer_id: int) -> Select[Any]:
         """``SELECT tag_id`` of every tag (of any owner) that has ``viewer_id`` as a member."""

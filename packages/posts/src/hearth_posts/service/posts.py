@@ -78,7 +78,7 @@ class PostsService:
         self._checked_media(author_id, data.media_ids)
         audience_type = AUDIENCE_TAGS if tag_ids else AUDIENCE_CONNECTIONS
         row = self.repo.insert_post(author_id, body, audience_type, data.media_ids)
-        self.repo.set_audience_tags(row.id, tag_ids)
+        self.repo.set_audience_tags(row.id, tag_ids, new=True)
         self.repo.attach_media(row.id, data.media_ids)
         self.timeline.post_written(row, tag_ids)  # in its audience's feeds before the 201
         self._mentioned(row.id, None, author_id, mentioned)

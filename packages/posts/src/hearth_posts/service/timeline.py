@@ -10,9 +10,7 @@ apply the visibility predicate to every row.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
 
-from sqlalchemy import Select, literal, select, union
 from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph
@@ -35,15 +33,10 @@ class TimelineService:
         self.repo = TimelineRepository(session, PostsRepository(session, graph))
         self.depth = settings.timeline_depth
 
-    def _readers(self, author_id: int, tag_ids: Collection[int]) -> Select[Any]:
-        """The author and everyone who may see their post: connections, or the members of its tags."""
-        others = self.graph.members_of_tags_select(tag_ids) if tag_ids else self.graph.connected_ids_select(author_id)
-        return union(select(literal(author_id)), others).subquery("audience").select()
-
     def post_written(self, post: PostRow, tag_ids: Collection[int]) -> None:
         """``post`` was created, or its audience changed (rows already there are left as they are)."""
         self.repo.lock_author(post.author_id)
-        written = self.repo.fan_out(post, self._readers(post.author_id, tag_ids))
+        written = self.repo.fan_out(post, list(tag_ids))  # the author and their connections, or the tags' members
         self.repo.trim([u for u in written if (u * 0x9E3779B1 + post.id) % TRIM_EVERY == 0], self.depth)
         readers = tuple(u for u in written if u != post.author_id)
         if readers:
