@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from hearth_notifications.live import PG_CHANNEL, StreamHub
 from hearth_notifications.models import StreamEvent
@@ -55,7 +56,9 @@ def test_a_rolled_back_write_tells_no_one(app: FastAPI, client: TestClient, api:
     _present(app, reader)
     api.connect(author, reader)
     post = api.post(author)
-    with psycopg.connect(database_url, autocommit=True) as listener:
+    # libpq's URL: the fixture's may name SQLAlchemy's driver (the embedded server's does)
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as listener:
         listener.execute(f"LISTEN {PG_CHANNEL}")
         with pytest.raises(RuntimeError), _uow(app) as uow:
             uow.resolve(LiveEvents).post_reached(post, [reader.id])

@@ -119,9 +119,9 @@ def test_feed_statements(client: TestClient, count_queries: Callable[[], Any], s
     tagged = [p for p in body["items"] if p["body"] == "tagged"]
     assert tagged and all(p["media"][0]["url"] and p["author"]["avatar_url"] for p in tagged)
     assert all(p["reactions"] == {"like": 1, "love": 1} and p["my_reactions"] == ["like"] for p in tagged)
-    # token, the timeline's page (with its horizon, visibility, media ids, tag ids in one), authors, avatars, media,
-    # reactions (counts and the viewer's kinds of the whole page in one)
-    assert count == 6
+    # token, the timeline's page (with its horizon, visibility, media ids, tag ids, reactions: counts and the
+    # viewer's kinds, in one), authors, avatars, media
+    assert count == 5
     assert count <= BUDGET["feed"]
 
 
@@ -135,7 +135,7 @@ def test_feed_tag_filter_statements(
     with count_queries() as q:
         r = client.get(f"{API}/feed", params={"limit": limit, "tag_id": tag["id"]}, headers=scene.viewer.headers)
     assert r.status_code == 200 and len(r.json()["items"]) == limit
-    assert q.count == 7 <= BUDGET["feed"]  # + the tag ownership check
+    assert q.count == 6 <= BUDGET["feed"]  # + the tag ownership check
 
 
 @pytest.mark.parametrize("limit", SIZES)
@@ -154,7 +154,7 @@ def test_user_posts_statements(client: TestClient, count_queries: Callable[[], A
         assert client.post(f"{API}/posts", json=body, headers=author.headers).status_code == 201
     count, n = _count(client, count_queries, f"{API}/users/{author.id}/posts", scene.viewer.headers, limit)
     assert n == limit
-    assert count == 7  # token, the user exists, the page, the author, the avatar, media, reactions
+    assert count == 6  # token, the user exists, the page (reactions in it), the author, the avatar, media
     assert count <= BUDGET["user_posts"]
 
 
@@ -166,7 +166,7 @@ def test_digest_statements(client: TestClient, count_queries: Callable[[], Any],
     assert len(d["authors"]) == 50 and d["post_count"] >= 101
     assert sum(1 for a in d["authors"] for p in a["latest_posts"] if p["reactions"]) >= 49
     # token, connected ids, the digest (counts and latest posts in one), authors, avatars, media, reactions
-    assert q.count == 7 <= BUDGET["digest"]
+    assert q.count == 6 <= BUDGET["digest"]  # token, connected ids, the digest (reactions in it), authors, ...
 
 
 def test_one_post_statements(client: TestClient, count_queries: Callable[[], Any], scene: Scene) -> None:
@@ -175,7 +175,7 @@ def test_one_post_statements(client: TestClient, count_queries: Callable[[], Any
     assert r.status_code == 200 and r.json()["media"] and r.json()["author"]["avatar_url"]
     assert r.json()["audience"] == {"type": "limited"}
     assert r.json()["reactions"] == {"like": 1, "love": 1} and r.json()["my_reactions"] == ["like"]
-    assert q.count == 6 <= BUDGET["post"]  # token, the post, the author, the avatar, media, reactions
+    assert q.count == 5 <= BUDGET["post"]  # token, the post (reactions in it), the author, the avatar, media
 
 
 @pytest.mark.parametrize("limit", SIZES)

@@ -4,7 +4,6 @@ for a page of posts in one statement."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -17,16 +16,13 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    any_,
     bindparam,
     delete,
     exists,
-    func,
     select,
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -53,6 +49,14 @@ class PostReactions:
 NO_REACTIONS = PostReactions({}, [])
 
 
+def reactions_of(read: list[list[Any]] | None) -> PostReactions:
+    """A post's reactions from what its row carries (``PostRow.reactions``), kinds in the contract's order."""
+    if not read:
+        return NO_REACTIONS
+    read = sorted(read, key=lambda k: _KIND_ORDER.get(k[0], len(_KIND_ORDER)))
+    return PostReactions({k: int(n) for k, n, _ in read}, [k for k, _, mine in read if mine])
+
+
 @dataclass(frozen=True, slots=True)
 class ReactorRow:
     id: int
@@ -64,21 +68,6 @@ class ReactorRow:
 class ReactionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def of_posts(self, viewer_id: int, post_ids: Collection[int]) -> dict[int, PostReactions]:
-        """Counts and the viewer's kinds of every post in ``post_ids``, in one statement whatever the number of
-        posts or reactions; posts without reactions are left out."""
-        if not post_ids:
-            return {}
-        rows = _OF_POSTS.all(self.session, {"viewer": viewer_id, "ids": list(post_ids)})
-        counts: dict[int, list[tuple[str, int, bool]]] = {}
-        for post_id, kind, count, mine in rows:
-            counts.setdefault(post_id, []).append((kind, count, mine))
-        out: dict[int, PostReactions] = {}
-        for post_id, kinds in counts.items():
-            kinds.sort(key=lambda k: _KIND_ORDER.get(k[0], len(_KIND_ORDER)))
-            out[post_id] = PostReactions({k: n for k, n, _ in kinds}, [k for k, _, m in kinds if m])
-        return out
 
     # the writes and the check run on every reaction: compiled once (building them cost more than running them)
 
@@ -111,22 +100,6 @@ class ReactionRepository:
         return [ReactorRow(r.id, r.user_id, r.kind, r.created_at) for r in rows if r.id is not None]
 
 
-def _of_posts() -> Executable:
-    # counted from the reactions themselves (the unique index, scanned for the page's posts): a reaction writes
-    # no shared row, so many at once never queue on one
-    viewer = bindparam("viewer", type_=BigInteger)
-    return (
-        select(
-            Reaction.post_id,
-            Reaction.kind,
-            func.count().label("n"),
-            func.bool_or(Reaction.user_id == viewer).label("mine"),
-        )
-        .where(Reaction.post_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
-        .group_by(Reaction.post_id, Reaction.kind)
-    )
-
-
 def _reactors_page(by_kind: bool, after: bool) -> Select[Any]:
     viewer = bindparam("viewer", type_=BigInteger)
     conds: list[ColumnElement[bool]] = [
@@ -157,7 +130,6 @@ def _reactors_page(by_kind: bool, after: bool) -> Select[Any]:
     )
 
 
-_OF_POSTS = CompiledRead(_of_posts)
 _REACTOR_PAGES = {
     (by_kind, after): CompiledRead(functools.partial(_reactors_page, by_kind, after))
     for by_kind in (False, True)

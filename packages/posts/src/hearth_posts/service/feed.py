@@ -31,7 +31,7 @@ class FeedService:
         self.timelines = TimelineRepository(session, self.repo)
         self.graph = graph
         self.users = users
-        self.assemble = Assembler(users, media, session)
+        self.assemble = Assembler(users, media)
 
     def _page(
         self, rows: list[PostRow], page: PageRequest, kind: str, viewer_id: int, top: Key | None

@@ -49,7 +49,7 @@ class PostsService:
         self.graph = graph
         self.media = media
         self.timeline = timeline
-        self.assemble = Assembler(users, media, session)
+        self.assemble = Assembler(users, media)
 
     # -- posts -------------------------------------------------------------------------------------
 
