@@ -13,10 +13,13 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     String,
+    Text,
     any_,
     bindparam,
+    cast,
     column,
     event,
+    func,
     literal,
     literal_column,
     select,
@@ -25,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from hearth_platform.statements import CompiledRead
+from hearth_platform.statements import CompiledRead, int_array
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +92,16 @@ def test_a_driver_error_is_raised_as_sqlalchemys(session: Session) -> None:
     with pytest.raises(DBAPIError, match="division by zero"):
         read.all(session, {"zero": 0})
     session.rollback()
+
+
+def test_rows_as_plain_tuples_and_ids_sent_as_an_array_text(session: Session) -> None:
+    """``tuples``: rows as tuples; ``int_array``: a list of ids as one text the statement casts."""
+    read = CompiledRead(
+        lambda: select(func.unnest(cast(bindparam("ids", type_=Text), ARRAY(BigInteger))).label("id")),
+        tuples=True,
+    )
+    rows = read.all(session, {"ids": int_array(range(5000))})
+    assert type(rows[0]) is tuple and [r[0] for r in rows] == list(range(5000))
+    assert read.all(session, {"ids": int_array([])}) == []
+    with pytest.raises(ValueError, match="invalid literal"):
+        int_array(["1}'; --"])  # type: ignore[list-item]

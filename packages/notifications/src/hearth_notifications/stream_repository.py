@@ -6,12 +6,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import BigInteger, String, Table, bindparam, column, delete, func, select, text
+from sqlalchemy import BigInteger, String, Table, Text, bindparam, column, delete, func, select, text
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from hearth_platform.statements import CompiledRead
+from hearth_platform.statements import CompiledRead, int_array
 from hearth_posts import PostVisibility
 
 from .models import Notification, StreamEvent, StreamPresence
@@ -55,8 +56,8 @@ _VISIBLE_POSTS = CompiledRead(_visible_posts)
 
 
 def _add_events() -> Executable:
-    users = bindparam("users", type_=ARRAY(BigInteger))
-    subjects = bindparam("subjects", type_=ARRAY(BigInteger))
+    users = sql_cast(bindparam("users", type_=Text), ARRAY(BigInteger))  # statements.int_array
+    subjects = sql_cast(bindparam("subjects", type_=Text), ARRAY(BigInteger))
     pair = select(func.unnest(users).label("user_id"), func.unnest(subjects).label("subject_id")).subquery("pair")
     rows = select(pair.c.user_id, bindparam("kind", type_=String), pair.c.subject_id).join(
         _PRESENCE,
@@ -80,7 +81,7 @@ class StreamRepository:
     def add(self, kind: str, pairs: Sequence[tuple[int, int]]) -> list[LiveEvent]:
         """An event of ``kind`` per ``(user_id, subject_id)`` whose user held a stream lately (see
         :class:`~hearth_notifications.models.StreamPresence`), in one statement however many."""
-        params = {"kind": kind, "users": [u for u, _ in pairs], "subjects": [s for _, s in pairs]}
+        params = {"kind": kind, "users": int_array(u for u, _ in pairs), "subjects": int_array(s for _, s in pairs)}
         return [LiveEvent(*r) for r in _ADD_EVENTS.all(self.session, params)]
 
     def present(self, user_id: int) -> None:

@@ -257,7 +257,7 @@ def _fan_out(to_tags: bool) -> Executable:
     )
 
 
-_FAN_OUT = {to_tags: CompiledRead(functools.partial(_fan_out, to_tags)) for to_tags in (False, True)}
+_FAN_OUT = {to_tags: CompiledRead(functools.partial(_fan_out, to_tags), tuples=True) for to_tags in (False, True)}
 _LOCK_SHARED = CompiledRead(
     lambda: select(func.pg_advisory_xact_lock_shared(bindparam("key", type_=BigInteger)).label("locked"))
 )
