@@ -80,7 +80,7 @@ class PostsService:
         row = self.repo.insert_post(author_id, body, audience_type, data.media_ids)
         self.repo.set_audience_tags(row.id, tag_ids, new=True)
         self.repo.attach_media(row.id, data.media_ids)
-        self.timeline.post_written(row, tag_ids)  # in its audience's feeds before the 201
+        self.timeline.post_written(row, tag_ids, new=True)  # in its audience's feeds before the 201
         self._mentioned(row.id, None, author_id, mentioned)
         created = self.repo.get_visible(author_id, row.id)
         assert created is not None
@@ -114,7 +114,7 @@ class PostsService:
         if row is None:
             raise PostNotFound(post_id)
         if audience_type is not None:  # a wider audience reaches new feeds; a narrower one needs no write
-            self.timeline.post_written(row, tag_ids)
+            self.timeline.post_written(row, tag_ids, new=False)
             if body is None:  # those the body names who may see the post from now on
                 mentioned = self.mentions.of(viewer_id, row.body)
         self._mentioned(post_id, None, viewer_id, mentioned)

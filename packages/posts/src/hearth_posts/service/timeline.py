@@ -33,10 +33,11 @@ class TimelineService:
         self.repo = TimelineRepository(session, PostsRepository(session, graph))
         self.depth = settings.timeline_depth
 
-    def post_written(self, post: PostRow, tag_ids: Collection[int]) -> None:
-        """``post`` was created, or its audience changed (rows already there are left as they are)."""
+    def post_written(self, post: PostRow, tag_ids: Collection[int], *, new: bool) -> None:
+        """``post`` was created (``new``), or its audience changed (rows already there are left as they are)."""
         self.repo.lock_author(post.author_id)
-        written = self.repo.fan_out(post, list(tag_ids))  # the author and their connections, or the tags' members
+        # the author and their connections, or the tags' members
+        written = self.repo.fan_out(post, list(tag_ids), new=new)
         self.repo.trim([u for u in written if (u * 0x9E3779B1 + post.id) % TRIM_EVERY == 0], self.depth)
         readers = tuple(u for u in written if u != post.author_id)
         if readers:
