@@ -30,7 +30,8 @@ def _summary_fields(row: UserRow | User, urls: Mapping[int, str]) -> dict[str, A
 
 
 def summary(row: UserRow | User, urls: Mapping[int, str]) -> UserSummary:
-    return UserSummary(**_summary_fields(row, urls))
+    # built per author of every page: the values are typed already (a row, a signed URL), not validated again
+    return UserSummary.model_construct(**_summary_fields(row, urls))
 
 
 def profile(row: UserRow | User, urls: Mapping[int, str]) -> UserProfile:
