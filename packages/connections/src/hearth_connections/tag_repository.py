@@ -169,12 +169,9 @@ class TagRepository:
         )
 
     @staticmethod
-    def members_of_tags_select(tag_ids: list[int] | ColumnElement[Any]) -> Select[Any]:
-        """``SELECT target_user_id`` of the members of any of ``tag_ids`` (a list, or a bound array)."""
-        match = (
-            UserTagMember.tag_id.in_(tag_ids) if isinstance(tag_ids, list) else UserTagMember.tag_id == any_(tag_ids)
-        )
-        return select(UserTagMember.target_user_id).where(match).distinct()
+    def members_of_tags_select(tag_ids: ColumnElement[Any]) -> Select[Any]:
+        """``SELECT target_user_id`` of the members of any tag of ``tag_ids`` (a bound array)."""
+        return select(UserTagMember.target_user_id).where(UserTagMember.tag_id == any_(tag_ids)).distinct()
 
     @staticmethod
     def tag_member_ids_select(owner_id: IdValue, tag_id: IdValue) -> Select[Any]:

@@ -300,13 +300,8 @@ class StreamHub:
         self._open -= 1
         app_metrics().streams_open.dec()
         sub.close("closed")
-        if sub.member and self.slots is not None:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # in a worker thread (the answer's background task): blocking is fine here
-                self.slots.release(sub.user_id, sub.member)
-            else:
-                loop.run_in_executor(None, self.slots.release, sub.user_id, sub.member)  # not on the loop
+        if sub.member and self.slots is not None:  # on the loop (the stream's end, the answer's background task)
+            asyncio.get_running_loop().run_in_executor(None, self.slots.release, sub.user_id, sub.member)
 
     def open_count(self) -> int:
         return self._open

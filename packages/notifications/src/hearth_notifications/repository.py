@@ -4,7 +4,7 @@ is not blocked either way, and the post (when there is one) is visible to the re
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -120,7 +120,7 @@ class NotificationRepository:
         if recipient_id == actor_id:
             return []
         params = {"recipient": recipient_id, "actor": actor_id, "kind": kind, "post": post_id}
-        return [(int(i), int(r)) for i, r in _ADD.all(self.session, params)]
+        return _written(_ADD.all(self.session, params))
 
     def erase(self, user_id: int) -> None:
         """Every notification the user received or caused (an account's erasure)."""
@@ -133,15 +133,18 @@ class NotificationRepository:
         """``comment`` to the post's author and ``reply`` to everyone else who commented on it and may see it
         now (not the actor, no one blocked either way with them), in one statement however many they are."""
         params = {"comment": comment_id, "post": post_id, "author": post_author_id, "actor": actor_id}
-        rows = _COMMENT_NOTIFICATIONS[post_author_id != actor_id].all(self.session, params)
-        return [(int(i), int(r)) for i, r in rows]
+        return _written(_COMMENT_NOTIFICATIONS[post_author_id != actor_id].all(self.session, params))
 
     def add_mentions(self, post_id: int, comment_id: int | None, actor_id: int, user_ids: Collection[int]) -> Written:
         """``mention`` to each of ``user_ids`` who may see the post now (not the actor, no one blocked either way
         with them), once per post or comment however often its body is written again: one statement."""
         params = {"post": post_id, "comment": comment_id, "actor": actor_id, "mentioned": list(user_ids)}
-        rows = _MENTIONS.all(self.session, params)
-        return [(int(i), int(r)) for i, r in rows]
+        return _written(_MENTIONS.all(self.session, params))
+
+
+def _written(rows: Sequence[Any]) -> Written:
+    """``(id, recipient_id)`` of the notifications an insert wrote (its ``RETURNING`` rows)."""
+    return [(int(i), int(r)) for i, r in rows]
 
 
 def _id(name: str) -> ColumnElement[int]:

@@ -79,8 +79,8 @@ class CompiledRead:
         if self._inline:
             values = dict(values)
             for name in self._inline:
-                # integers only (int() of each): nothing but digits, commas and signs enters the text
-                constant = "'{" + ",".join(str(int(v)) for v in values.pop(name)) + "}'::bigint[]"
+                # integers only (int_array: int() of each): nothing but digits, commas and signs enters the text
+                constant = f"'{int_array(values.pop(name))}'::bigint[]"
                 sql = sql.replace(f"%({name})s", constant)
                 raw = raw.replace(f"%({name})s", constant)
         dbapi_connection: Any = connection.connection.dbapi_connection

@@ -1,5 +1,5 @@
-"""All SQL of reactions: adding and removing one, the reactors of a post, and the counts and the caller's kinds
-for a page of posts in one statement."""
+"""All SQL of reactions: adding and removing one, the reactors of a post; the counts and the caller's kinds are
+read with the posts themselves (``repository._reactions``) and turned into ``PostReactions`` here."""
 
 from __future__ import annotations
 

@@ -207,7 +207,7 @@ class PostsRepository:
             params["key_at"], params["key_id"] = key
         return [self.to_post(r) for r in _READ_TIME_PAGES[tag_id is not None, mode].all(self.session, params)]
 
-    def _lock_post(self, post_id: int, *, key_share: bool = False) -> bool:
+    def _lock_post(self, post_id: int) -> bool:
         """Lock the post's row in a statement of its own, without the visibility predicate.
 
         Under READ COMMITTED a statement that locks or updates a row another transaction has just changed
@@ -215,8 +215,9 @@ class PostsRepository:
         the statement's older snapshot: a post whose audience just went from connections to tags would be
         judged by its new type and its old tags, and answer 404 to a viewer who sees it before and after.
         Locked first, the row is then judged by the next statement, on one fresh and consistent snapshot.
+        (A comment or a reaction takes the key-share form of this lock: ``_LOCK_POST_KEY_SHARE``.)
         """
-        stmt = select(Post.id).where(Post.id == post_id).with_for_update(key_share=key_share)
+        stmt = select(Post.id).where(Post.id == post_id).with_for_update()
         return self.session.execute(stmt).first() is not None
 
     def lock_visible(self, viewer_id: int, post_id: int) -> tuple[int, int] | None:

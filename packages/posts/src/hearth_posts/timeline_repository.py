@@ -244,7 +244,7 @@ def _fan_out(to_tags: bool, new: bool) -> Executable:
     post = cast(bindparam("post", type_=BigInteger), BigInteger)
     at = cast(bindparam("at", type_=DateTime(timezone=True)), DateTime(timezone=True))
     others = (
-        ConnectionGraph.members_of_bound_tags_select(bindparam("tags", type_=ARRAY(BigInteger)))
+        ConnectionGraph.members_of_tags_select(bindparam("tags", type_=ARRAY(BigInteger)))
         if to_tags
         else ConnectionGraph.connected_ids_select(author)
     )

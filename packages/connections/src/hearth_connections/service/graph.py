@@ -97,12 +97,8 @@ class ConnectionGraph:
         """``viewer_id`` is in the tag in column ``tag_id`` (a per-row probe)."""
         return TagRepository.member_clause(tag_id, viewer_id)
 
-    def members_of_tags_select(self, tag_ids: Collection[int]) -> Select[Any]:
-        """``SELECT target_user_id`` of the members of any of ``tag_ids``."""
-        return self._tags.members_of_tags_select(valid_ids(tag_ids))
-
     @staticmethod
-    def members_of_bound_tags_select(tag_ids: ColumnElement[Any]) -> Select[Any]:
+    def members_of_tags_select(tag_ids: ColumnElement[Any]) -> Select[Any]:
         """``SELECT target_user_id`` of the members of any tag of the bound array ``tag_ids`` (a statement
         built once: the caller checked the tags are the author's)."""
         return TagRepository.members_of_tags_select(tag_ids)
