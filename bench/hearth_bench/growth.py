@@ -11,6 +11,8 @@ from http.client import HTTPConnection
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
+
 from .common import API, http, log, percentile
 from .context import Run
 from .load import write_requests, wrk
@@ -84,31 +86,55 @@ def feed(run: Run, server: Server) -> dict[str, Any]:
     return out
 
 
-def _post_times(base: str, token: str, count: int, label: str) -> tuple[list[float], dict[int, int], str]:
-    """``count`` posts created one after another on one keep-alive connection: latencies (ms), statuses of
-    failures, the start of the first failure's body."""
+def _written_after(db: psycopg.Connection[Any], post_id: int, t201: float) -> float | None:
+    """Milliseconds from the post's ``201`` until its fan-out is in every timeline, when a job wrote it (its
+    pending row gone: polled every 2 ms); ``None`` when its request did."""
+    with db.cursor() as cur:
+        cur.execute("SELECT 1 FROM home_timeline_pending WHERE post_id = %s", (post_id,))
+        if cur.fetchone() is None:
+            return None
+        while True:
+            time.sleep(0.002)
+            cur.execute("SELECT 1 FROM home_timeline_pending WHERE post_id = %s", (post_id,))
+            if cur.fetchone() is None:
+                return (time.perf_counter() - t201) * 1000
+
+
+def _post_times(
+    base: str, dsn: str, token: str, count: int, label: str
+) -> tuple[list[float], list[float], dict[int, int], str]:
+    """``count`` posts created one after another on one keep-alive connection, the next once the last is in
+    every timeline: latencies (ms), delays until a job wrote the fan-out (ms; none when each request did),
+    statuses of failures, the start of the first failure's body."""
     host, port = base.removeprefix("http://").split(":")
     conn = HTTPConnection(host, int(port), timeout=30)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     times: list[float] = []
+    delays: list[float] = []
     failures: dict[int, int] = {}
     sample = ""
     try:
-        for i in range(count):
-            body = json.dumps({"body": f"Growth post {label}-{i}: a short note.", "audience": {"type": "connections"}})
-            t0 = time.perf_counter()
-            conn.request("POST", f"{API}/posts", body=body, headers=headers)
-            resp = conn.getresponse()
-            raw = resp.read()
-            elapsed = (time.perf_counter() - t0) * 1000
-            if resp.status == 201:
-                times.append(elapsed)
-            else:
-                failures[resp.status] = failures.get(resp.status, 0) + 1
-                sample = sample or f"{resp.status} {raw[:300].decode(errors='replace')}"
+        with psycopg.connect(dsn, autocommit=True) as db:
+            for i in range(count):
+                body = json.dumps(
+                    {"body": f"Growth post {label}-{i}: a short note.", "audience": {"type": "connections"}}
+                )
+                t0 = time.perf_counter()
+                conn.request("POST", f"{API}/posts", body=body, headers=headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+                t201 = time.perf_counter()
+                if resp.status == 201:
+                    times.append((t201 - t0) * 1000)
+                    delay = _written_after(db, json.loads(raw)["id"], t201)
+                    if delay is not None:
+                        delays.append(delay)
+                else:
+                    failures[resp.status] = failures.get(resp.status, 0) + 1
+                    sample = sample or f"{resp.status} {raw[:300].decode(errors='replace')}"
     finally:
         conn.close()
-    return times, failures, sample
+    return times, delays, failures, sample
 
 
 def create_post(run: Run, server: Server) -> dict[str, Any]:
@@ -117,8 +143,8 @@ def create_post(run: Run, server: Server) -> dict[str, Any]:
     a = run.args
     out: dict[str, Any] = {}
     for k, v in viewers(run):
-        _post_times(server.base, v["token"], 3, f"{k}-warm")
-        times, failures, sample = _post_times(server.base, v["token"], a.post_growth_posts, k)
+        _post_times(server.base, run.dsn, v["token"], 3, f"{k}-warm")
+        times, delays, failures, sample = _post_times(server.base, run.dsn, v["token"], a.post_growth_posts, k)
         out[k] = {
             "user_id": v["id"],
             "connections": v["degree"],
@@ -126,12 +152,22 @@ def create_post(run: Run, server: Server) -> dict[str, Any]:
             "p50_ms": round(statistics.median(times), 2) if times else None,
             "p90_ms": round(percentile(times, 90), 2) if times else None,
             "max_ms": round(max(times), 2) if times else None,
+            # posts whose audience a job wrote (HEARTH_TIMELINE_FANOUT_MAX), and the time until it had
+            "deferred": len(delays),
+            "deferred_p50_ms": round(statistics.median(delays), 1) if delays else None,
+            "deferred_max_ms": round(max(delays), 1) if delays else None,
             "errors": sum(failures.values()),
             "statuses": failures,
             "error_sample": sample,
         }
         log(
             f"author {k:>5} connections: create post p50 {out[k]['p50_ms']} ms over {len(times)} posts"
+            + (
+                f"; {len(delays)} fanned out by a job, in every timeline {out[k]['deferred_p50_ms']} ms after "
+                f"the 201 (p50; max {out[k]['deferred_max_ms']})"
+                if delays
+                else ""
+            )
             + (f", {out[k]['errors']} errors ({sample[:80]})" if failures else "")
         )
     return out

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from hearth_posts.service import TimelineService
-from hearth_testing import AppUser, connect, resolved
+from hearth_testing import AppUser, connect, create_tag, jobs_in_queue, resolved, run_jobs
 
 API = "/api/v1"
 CONNECTIONS = {"type": "connections"}
@@ -304,3 +304,123 @@ def test_a_poll_from_below_the_horizon_catches_up_through_the_read_time_query(
         seen += reversed(batch)
         cursor = r.json()["newer_cursor"]
     assert seen == newer
+
+
+# -- audiences too large for the request: a job writes them, feeds read the pending list until then --------
+
+
+@pytest.fixture
+def deferring(make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
+    """An app that leaves a new post with more than one reader beside its author to the fan-out job."""
+    with TestClient(make_app(timeline_fanout_max=1)) as c:
+        yield c
+
+
+def pending(app: FastAPI) -> list[int]:
+    return [r.post_id for r in sql(app, "SELECT post_id FROM home_timeline_pending ORDER BY post_id")]
+
+
+def fan_out_jobs(app: FastAPI, post_id: int) -> list[dict[str, Any]]:
+    return jobs_in_queue(app, "posts.fan_out", post_id=post_id)
+
+
+def test_a_large_audience_is_written_by_a_job_and_in_every_feed_before_it(
+    deferring: TestClient, make_user: Callable[..., AppUser]
+) -> None:
+    app = deferring.app
+    assert isinstance(app, FastAPI)
+    author, a, b, stranger = make_user(), make_user(), make_user(), make_user()
+    connect(deferring, author, a)
+    small = post(deferring, author, "one reader")  # within the limit: written in its request
+    assert timeline(app, a) == [small] and pending(app) == []
+    connect(deferring, author, b)
+    top = deferring.get(f"{API}/feed", params={"limit": 1}, headers=a.headers).json()
+    large = post(deferring, author, "two readers")
+    # the request wrote no timeline row, only the pending one and its job
+    assert timeline(app, a) == [small] and timeline(app, author) == [small]
+    assert pending(app) == [large]
+    assert [j["status"] for j in fan_out_jobs(app, large)] == ["todo"]
+    # yet every feed shows it at once, to exactly its audience, polls and pages included
+    for viewer in (author, a, b, stranger):
+        assert feed(deferring, viewer) == expected(app, viewer)
+        assert feed(deferring, viewer, 1) == expected(app, viewer)
+    assert feed(deferring, a) == [large, small]
+    assert feed(deferring, stranger) == []
+    r = deferring.get(f"{API}/feed", params={"newer_than": top["newer_cursor"]}, headers=a.headers)
+    assert r.status_code == 200 and [p["id"] for p in r.json()["items"]] == [large]
+    run_jobs(app)
+    assert pending(app) == []
+    assert timeline(app, a) == timeline(app, b) == timeline(app, author) == [large, small]
+    for viewer in (author, a, b, stranger):
+        assert feed(deferring, viewer) == expected(app, viewer)
+    assert fan_out_jobs(app, large) == []  # it succeeded (a job that succeeded is deleted)
+
+
+def test_a_pending_post_follows_its_audience_and_is_never_shown_twice(
+    deferring: TestClient, make_user: Callable[..., AppUser]
+) -> None:
+    """A tags post pending its fan-out: only the tag's members see it; a connection that begins meanwhile
+    backfills it (shown once, from the timeline); a member untagged loses it; the job then writes what the
+    audience is at its run."""
+    app = deferring.app
+    assert isinstance(app, FastAPI)
+    author, m1, m2, m3, other, late = (make_user() for _ in range(6))
+    for u in (m1, m2, m3, other):
+        connect(deferring, author, u)
+    tag = create_tag(deferring, author, m1, m2, m3)
+    tagged = post(deferring, author, "members", [tag])
+    assert pending(app) == [tagged]
+    assert tagged in feed(deferring, m1) and tagged not in feed(deferring, other)
+    favourites = create_tag(deferring, m1, author)  # the reader's own tag filter reads the pending list too
+    assert feed(deferring, m1, tag_id=favourites) == [tagged]
+    # a new connection put in the tag while it is pending: the backfill writes it; one row, shown once
+    connect(deferring, author, late)
+    assert deferring.put(f"{API}/tags/{tag}/members/{late.id}", headers=author.headers).status_code == 204
+    assert tagged in timeline(app, late)
+    assert feed(deferring, late).count(tagged) == 1 and feed(deferring, late) == expected(app, late)
+    # untagged while pending: gone from that feed at once
+    assert deferring.delete(f"{API}/tags/{tag}/members/{m3.id}", headers=author.headers).status_code == 204
+    assert tagged not in feed(deferring, m3)
+    run_jobs(app)
+    assert pending(app) == []
+    assert tagged in timeline(app, m1) and tagged in timeline(app, m2) and tagged not in timeline(app, m3)
+    assert timeline(app, late).count(tagged) == 1
+    for viewer in (author, m1, m2, m3, other, late):
+        assert feed(deferring, viewer) == expected(app, viewer)
+
+
+def test_a_pending_post_deleted_before_its_job_leaves_nothing(
+    deferring: TestClient, make_user: Callable[..., AppUser]
+) -> None:
+    app = deferring.app
+    assert isinstance(app, FastAPI)
+    author, a, b = make_user(), make_user(), make_user()
+    connect(deferring, author, a)
+    connect(deferring, author, b)
+    gone = post(deferring, author, "soon gone")
+    assert pending(app) == [gone] and [j["status"] for j in fan_out_jobs(app, gone)] == ["todo"]
+    assert deferring.delete(f"{API}/posts/{gone}", headers=author.headers).status_code == 204
+    assert pending(app) == [] and feed(deferring, a) == []
+    run_jobs(app)  # finds nothing to do, and succeeds
+    assert timeline(app, a) == [] and timeline(app, author) == []
+    assert fan_out_jobs(app, gone) == []  # it succeeded
+
+
+def test_a_pending_post_is_not_read_by_the_page_below_it(
+    deferring: TestClient, make_user: Callable[..., AppUser]
+) -> None:
+    """Cursors go through the pending list like through the timeline: each post once, in order, whichever
+    side it is read from."""
+    app = deferring.app
+    assert isinstance(app, FastAPI)
+    author, a, b = make_user(), make_user(), make_user()
+    connect(deferring, author, a)
+    connect(deferring, author, b)
+    posts = [post(deferring, author, f"p{i}") for i in range(5)]
+    assert pending(app) == posts
+    with resolved(app, TimelineService) as timelines:
+        timelines.fan_out_pending(posts[1])  # a job done, the rest still pending: both sides in one feed
+        timelines.fan_out_pending(posts[3])
+    assert pending(app) == [posts[0], posts[2], posts[4]]
+    for limit in (1, 2, 3, 100):
+        assert feed(deferring, a, limit) == sorted(posts, reverse=True) == expected(app, a)

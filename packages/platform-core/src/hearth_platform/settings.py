@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     replica_poll_interval_seconds: float = Field(default=0.2, ge=0.02, le=5)
     # Home timelines keep each reader's newest posts up to this depth; deeper pages are read at request time.
     timeline_depth: int = Field(default=1000, ge=20, le=100_000)
+    # A new post reaching more readers than this (beside its author) is written into their timelines by a job
+    # (posts.fan_out), not in its request; feeds read it from the pending list until then.
+    timeline_fanout_max: int = Field(default=1000, ge=0, le=10_000_000)
 
     # Shared cache and rate-limit counters; unset means in-process.
     redis_url: str | None = None

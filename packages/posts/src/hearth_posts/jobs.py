@@ -1,4 +1,5 @@
-"""Posts' jobs (``hearth_platform.jobs``): the erasure of media never attached (API.md, Media)."""
+"""Posts' jobs (``hearth_platform.jobs``): the erasure of media never attached (API.md, Media); the fan-out
+of a new post too large for its request (``service/timeline.py``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from hearth_platform.jobs import Job, JobQueue
 from hearth_platform.uow import UnitOfWorkContext
 
 from .service import PostMediaAccess
+from .service.timeline import FAN_OUT
 
 BATCH = 500
 
@@ -21,4 +23,4 @@ ERASE_UNATTACHED_MEDIA = Job(
     name="posts.erase_unattached_media", run=erase_unattached_media, queue="maintenance", schedule="37 * * * *"
 )
 
-JOBS = (ERASE_UNATTACHED_MEDIA,)
+JOBS = (ERASE_UNATTACHED_MEDIA, FAN_OUT)

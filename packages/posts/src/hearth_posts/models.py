@@ -145,3 +145,18 @@ class TimelineHorizon(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     post_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class PendingFanOut(Base):
+    """A new post whose audience was too large to write into timelines in its request
+    (``timeline_fanout_max``): a job writes it (``posts.fan_out``) and deletes this row in one transaction.
+    Until then, every feed page reads these rows beside the viewer's timeline, with the same visibility
+    predicate, so the post is in its audience's feeds from its ``201`` on."""
+
+    __tablename__ = "home_timeline_pending"
+
+    post_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    author_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (Index("ix_home_timeline_pending_created_at", text("created_at DESC"), text("post_id DESC")),)

@@ -28,6 +28,7 @@ from sqlalchemy import (
     true,
     tuple_,
     union,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
@@ -37,7 +38,15 @@ from hearth_connections import ConnectionGraph
 from hearth_platform.database import advisory_lock_key
 from hearth_platform.statements import CompiledRead
 
-from .models import AUDIENCE_CONNECTIONS, HomeTimeline, Post, PostAudienceTag, TimelineHorizon
+from .models import (
+    AUDIENCE_CONNECTIONS,
+    AUDIENCE_TAGS,
+    HomeTimeline,
+    PendingFanOut,
+    Post,
+    PostAudienceTag,
+    TimelineHorizon,
+)
 from .repository import PostRow, PostsRepository
 
 Key = tuple[datetime, int]
@@ -79,15 +88,48 @@ class TimelineRepository:
             tuple_(TimelineHorizon.created_at, TimelineHorizon.post_id) > tuple_(created_at, post_id),
         )
 
-    def fan_out(self, post: PostRow, tag_ids: Sequence[int], *, new: bool) -> list[int]:
+    def fan_out(self, post: PostRow, tag_ids: Sequence[int]) -> list[int]:
         """Put ``post`` in the timelines of its readers: the author and their connections, or (``tag_ids``) the
-        members of those tags of the author's; the readers written. ``new``: the post was just inserted, in
-        this transaction, so no timeline can hold it yet (no conflict to look for: a third of the insert's
-        time for 5,000 readers, measured); else readers who have it already are left as they are."""
-        params: dict[str, Any] = {"author": post.author_id, "post": post.id, "at": post.created_at}
+        members of those tags of the author's; the readers written. Readers who have it already are left as
+        they are (its audience grew, or a backfill was first)."""
+        return self._fan_out(post.author_id, post.id, post.created_at, tag_ids, to_tags=bool(tag_ids))
+
+    def _fan_out(
+        self, author_id: int, post_id: int, at: datetime, tag_ids: Sequence[int], *, to_tags: bool
+    ) -> list[int]:
+        params: dict[str, Any] = {"author": author_id, "post": post_id, "at": at}
+        if to_tags:
+            params["tags"] = list(tag_ids)
+        return [r[0] for r in _FAN_OUT[to_tags].all(self.session, params)]
+
+    def fan_out_new(self, post: PostRow, tag_ids: Sequence[int], fanout_max: int) -> list[int] | None:
+        """:meth:`fan_out` of a post just inserted in this transaction (no timeline can hold it yet: no conflict
+        to look for, a third of the insert's time for 5,000 readers, measured), when it has at most
+        ``fanout_max`` readers beside its author. Else nothing is written but a :class:`PendingFanOut` row,
+        and ``None`` comes back: one statement either way."""
+        params: dict[str, Any] = {"author": post.author_id, "post": post.id, "at": post.created_at, "max": fanout_max}
         if tag_ids:
             params["tags"] = list(tag_ids)
-        return [r[0] for r in _FAN_OUT[bool(tag_ids), new].all(self.session, params)]
+        rows = _FAN_OUT_NEW[bool(tag_ids)].all(self.session, params)
+        if rows and rows[0][1]:
+            return None
+        return [r[0] for r in rows]
+
+    def take_pending(self, post_id: int) -> tuple[int, int, datetime, list[int], bool] | None:
+        """The pending fan-out of ``post_id``, deleted (this transaction writes it): post id, author, created at,
+        the post's tags and whether it goes to them; ``None`` when none is pending (written, or the post gone)."""
+        found = _TAKE_PENDING.all(self.session, {"post": post_id})
+        if not found:
+            return None
+        row = found[0]
+        return row.post_id, row.author_id, row.created_at, list(row.tag_ids or ()), row.audience_type == AUDIENCE_TAGS
+
+    def fan_out_pending(
+        self, author_id: int, post_id: int, at: datetime, tag_ids: Sequence[int], *, to_tags: bool
+    ) -> list[int]:
+        """The fan-out :meth:`take_pending` handed over (readers who have the post already, by a backfill since,
+        are left as they are)."""
+        return self._fan_out(author_id, post_id, at, tag_ids, to_tags=to_tags)
 
     def backfill(self, reader_id: int, candidates: Select[int, datetime, int], depth: int) -> None:
         """Put the newest ``depth`` of ``candidates`` (posts: id, created_at, author_id) that are not below
@@ -197,34 +239,50 @@ def _page_statement(by_tag: bool, mode: str) -> Select[Any]:
         .where(TimelineHorizon.user_id == viewer)
         .subquery("horizon")
     )
-    key = tuple_(HomeTimeline.created_at, HomeTimeline.post_id)
-    conds = [
-        HomeTimeline.user_id == viewer,
-        # never a row below the horizon: the read-time query serves those (a row left there by a race
-        # between a backfill and a cut would otherwise be shown twice)
-        or_(horizon.c.created_at.is_(None), key >= tuple_(horizon.c.created_at, horizon.c.post_id)),
-        PostsRepository.visible_to(viewer),
-    ]
-    if by_tag:
-        tag = bindparam("tag", type_=BigInteger)
-        conds.append(HomeTimeline.author_id.in_(ConnectionGraph.tag_member_ids_select(viewer, tag)))
-    if mode != "first":
-        bound = tuple_(bindparam("key_at", type_=DateTime(timezone=True)), bindparam("key_id", type_=BigInteger))
-        conds.append(key > bound if mode == "newer" else key < bound)
     ascending = mode == "newer"
-    page = (
-        select(*PostsRepository.post_columns(viewer))
-        .select_from(HomeTimeline)
-        .join(Post, Post.id == HomeTimeline.post_id)
-        .where(*conds)
-        .order_by(
-            *(
-                (HomeTimeline.created_at, HomeTimeline.post_id)
-                if ascending
-                else (HomeTimeline.created_at.desc(), HomeTimeline.post_id.desc())
+    bound = tuple_(bindparam("key_at", type_=DateTime(timezone=True)), bindparam("key_id", type_=BigInteger))
+    limit = bindparam("limit", type_=Integer)
+
+    def page_of(source: Any, only: list[ColumnElement[bool]]) -> Select[Any]:
+        key = tuple_(source.created_at, source.post_id)
+        conds = [
+            *only,
+            # never a row below the horizon: the read-time query serves those (a row left there by a race
+            # between a backfill and a cut would otherwise be shown twice)
+            or_(horizon.c.created_at.is_(None), key >= tuple_(horizon.c.created_at, horizon.c.post_id)),
+            PostsRepository.visible_to(viewer),
+        ]
+        if by_tag:
+            conds.append(
+                source.author_id.in_(ConnectionGraph.tag_member_ids_select(viewer, bindparam("tag", type_=BigInteger)))
             )
+        if mode != "first":
+            conds.append(key > bound if mode == "newer" else key < bound)
+        order = (source.created_at, source.post_id) if ascending else (source.created_at.desc(), source.post_id.desc())
+        return (
+            select(*PostsRepository.post_columns(viewer))
+            .select_from(source)
+            .join(Post, Post.id == source.post_id)
+            .where(*conds)
+            .order_by(*order)
+            .limit(limit)
+            .correlate(horizon)  # the statement's own (LATERAL), not a join of each branch's
         )
-        .limit(bindparam("limit", type_=Integer))
+
+    # the viewer's timeline; and the new posts whose fan-out a job has yet to write (none, or a handful: a
+    # page of its own, so the timeline's keeps its plan), but not one a backfill already put in the timeline
+    in_timeline = exists().where(
+        HomeTimeline.user_id == viewer,
+        HomeTimeline.created_at == PendingFanOut.created_at,
+        HomeTimeline.post_id == PendingFanOut.post_id,
+    )
+    both = union_all(
+        page_of(HomeTimeline, [HomeTimeline.user_id == viewer]), page_of(PendingFanOut, [~in_timeline])
+    ).subquery("both")
+    page = (
+        select(both)
+        .order_by(*((both.c.created_at, both.c.id) if ascending else (both.c.created_at.desc(), both.c.id.desc())))
+        .limit(limit)
         .lateral("page")
     )
     one = select(literal_column("1").label("one")).subquery("one")
@@ -237,9 +295,9 @@ def _page_statement(by_tag: bool, mode: str) -> Select[Any]:
     )
 
 
-def _fan_out(to_tags: bool, new: bool) -> Executable:
-    """The fan-out of one post, built once per audience kind with bound values (building it per post cost
-    more than running it: a sixth of create_post's CPU, profiled)."""
+def _fan_out_parts(to_tags: bool) -> tuple[Any, Any, Any, Any]:
+    """Bound values (author, post, at) and the post's readers: the author and their connections, or the
+    members of the tags."""
     author = cast(bindparam("author", type_=BigInteger), BigInteger)
     post = cast(bindparam("post", type_=BigInteger), BigInteger)
     at = cast(bindparam("at", type_=DateTime(timezone=True)), DateTime(timezone=True))
@@ -248,20 +306,62 @@ def _fan_out(to_tags: bool, new: bool) -> Executable:
         if to_tags
         else ConnectionGraph.connected_ids_select(author)
     )
-    found = union(select(author), others).subquery("readers")
+    return author, post, at, union(select(author), others)
+
+
+_COLUMNS = ["user_id", "created_at", "post_id", "author_id"]
+
+
+def _fan_out(to_tags: bool) -> Executable:
+    """The fan-out of one post, built once per audience kind with bound values (building it per post cost
+    more than running it: a sixth of create_post's CPU, profiled)."""
+    author, post, at, readers = _fan_out_parts(to_tags)
+    found = readers.subquery("readers")
     reader = found.c[0]
     rows = select(reader, at, post, author).where(TimelineRepository._not_below_horizon(reader, at, post))
-    stmt = insert(HomeTimeline).from_select(["user_id", "created_at", "post_id", "author_id"], rows)
-    if not new:
-        stmt = stmt.on_conflict_do_nothing()
+    stmt = insert(HomeTimeline).from_select(_COLUMNS, rows).on_conflict_do_nothing()
     return stmt.returning(HomeTimeline.user_id)
 
 
-_FAN_OUT = {
-    (to_tags, new): CompiledRead(functools.partial(_fan_out, to_tags, new), tuples=True)
-    for to_tags in (False, True)
-    for new in (False, True)
+def _fan_out_new(to_tags: bool) -> Executable:
+    """A new post's fan-out, or its pending row when it has more than ``max`` readers beside its author: rows
+    ``(reader, false)`` written, or one row ``(0, true)``."""
+    author, post, at, readers = _fan_out_parts(to_tags)
+    found = readers.cte("readers")
+    reader = found.c[0]
+    large = select(func.count() > bindparam("max", type_=Integer) + 1).select_from(found).scalar_subquery()
+    rows = select(reader, at, post, author).where(~large, TimelineRepository._not_below_horizon(reader, at, post))
+    written = insert(HomeTimeline).from_select(_COLUMNS, rows).returning(HomeTimeline.user_id).cte("written")
+    deferred = (
+        insert(PendingFanOut)
+        .from_select(["post_id", "created_at", "author_id"], select(post, at, author).where(large))
+        .returning(PendingFanOut.post_id)
+        .cte("deferred")
+    )
+    return union_all(
+        select(written.c.user_id, literal(False)),
+        select(literal(0, BigInteger), literal(True)).select_from(deferred),
+    )
+
+
+def _take_pending() -> Executable:
+    taken = (
+        delete(PendingFanOut)
+        .where(PendingFanOut.post_id == bindparam("post", type_=BigInteger))
+        .returning(PendingFanOut.post_id)
+        .cte("taken")
+    )
+    tags = select(func.array_agg(PostAudienceTag.tag_id)).where(PostAudienceTag.post_id == Post.id).scalar_subquery()
+    return select(
+        Post.id.label("post_id"), Post.author_id, Post.created_at, Post.audience_type, tags.label("tag_ids")
+    ).join(taken, taken.c.post_id == Post.id)
+
+
+_FAN_OUT = {to_tags: CompiledRead(functools.partial(_fan_out, to_tags), tuples=True) for to_tags in (False, True)}
+_FAN_OUT_NEW = {
+    to_tags: CompiledRead(functools.partial(_fan_out_new, to_tags), tuples=True) for to_tags in (False, True)
 }
+_TAKE_PENDING = CompiledRead(_take_pending)
 _LOCK_SHARED = CompiledRead(
     lambda: select(func.pg_advisory_xact_lock_shared(bindparam("key", type_=BigInteger)).label("locked"))
 )
