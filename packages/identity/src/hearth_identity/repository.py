@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hearth_platform.ids import valid_id, valid_ids
-from hearth_platform.statements import CompiledRead
+from hearth_platform.statements import CompiledRead, int_array, int_array_param
 
 from .models import ACTIVE, AuthToken, User
 from .text import like_prefix
@@ -44,12 +44,12 @@ class UserRow:
 
 _USER_ROWS = CompiledRead(
     lambda: select(User.id, User.username, User.display_name, User.avatar_media_id, User.bio).where(
-        User.id == any_(bindparam("ids", type_=ARRAY(BigInteger))), User.status == ACTIVE
+        User.id == any_(int_array_param("ids")), User.status == ACTIVE
     )
 )
 """Users as others see them: a suspended account, or one being erased, is nobody (left out, as unknown)."""
 _EXISTING_IDS = CompiledRead(
-    lambda: select(User.id).where(User.id == any_(bindparam("ids", type_=ARRAY(BigInteger))), User.status == ACTIVE)
+    lambda: select(User.id).where(User.id == any_(int_array_param("ids")), User.status == ACTIVE)
 )
 
 
@@ -126,7 +126,7 @@ class UserRepository:
         ids = valid_ids(user_ids)
         if not ids:
             return {}
-        return {r[0]: UserRow(*r) for r in _USER_ROWS.all(self.session, {"ids": list(ids)})}
+        return {r[0]: UserRow(*r) for r in _USER_ROWS.all(self.session, {"ids": int_array(ids)})}
 
     @staticmethod
     def avatar_clause(media_id: ColumnElement[int], owner_id: ColumnElement[int]) -> ColumnElement[bool]:
@@ -137,7 +137,7 @@ class UserRepository:
         ids = valid_ids(user_ids)
         if not ids:
             return set()
-        return {r[0] for r in _EXISTING_IDS.all(self.session, {"ids": list(ids)})}
+        return {r[0] for r in _EXISTING_IDS.all(self.session, {"ids": int_array(ids)})}
 
     def search(self, prefix: str, *, after: str | None, exclude: Collection[int], limit: int) -> list[UserRow]:
         """Users whose username or display name starts with ``prefix`` (case-insensitive), by username."""

@@ -6,13 +6,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import BigInteger, String, Table, Text, bindparam, column, delete, func, select, text
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import BigInteger, String, Table, bindparam, column, delete, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from hearth_platform.statements import CompiledRead, int_array
+from hearth_platform.statements import CompiledRead, int_array, int_array_param
 from hearth_posts import PostVisibility
 
 from .models import Notification, StreamEvent, StreamPresence
@@ -56,8 +55,7 @@ _VISIBLE_POSTS = CompiledRead(_visible_posts)
 
 
 def _add_events() -> Executable:
-    users = sql_cast(bindparam("users", type_=Text), ARRAY(BigInteger))  # statements.int_array
-    subjects = sql_cast(bindparam("subjects", type_=Text), ARRAY(BigInteger))
+    users, subjects = int_array_param("users"), int_array_param("subjects")
     pair = select(func.unnest(users).label("user_id"), func.unnest(subjects).label("subject_id")).subquery("pair")
     rows = select(pair.c.user_id, bindparam("kind", type_=String), pair.c.subject_id).join(
         _PRESENCE,

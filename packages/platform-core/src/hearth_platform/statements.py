@@ -4,8 +4,9 @@ the same way, on the unit of work's connection, in its transaction).
 A statement built with SQLAlchemy's expression language (so it follows the models) is rendered to the
 driver's SQL on its first run and executed as driver SQL from then on: no cache key, no parameter
 expansion, no ORM execute path per request. Parameters are bound by name (``bindparam``); a list of ids
-is one array parameter (``column == any_(bindparam("ids", type_=ARRAY(BigInteger)))``), so the SQL text
-is the same whatever the number of ids. Rows come back as the driver returns them, as named tuples (no
+is one array parameter (``column == any_(int_array_param("ids"))`` given ``int_array(ids)``: text the driver
+sends as it is, where a list is dumped element by element), so the SQL text is the same whatever the number
+of ids. Rows come back as the driver returns them, as named tuples (no
 type processing: use it for columns psycopg already returns as Python values).
 
 It runs on the session's connection with the driver's cursor directly: SQLAlchemy's execution context and
@@ -28,7 +29,8 @@ from typing import Any
 
 from psycopg import RawCursor
 from psycopg.rows import RowMaker, namedtuple_row
-from sqlalchemy import Row
+from sqlalchemy import BigInteger, ColumnElement, Row, Text, bindparam, cast
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -119,9 +121,14 @@ def _positional(sql: str, inline: tuple[str, ...]) -> tuple[str, tuple[str, ...]
     return _PLACEHOLDER.sub(replace, sql), tuple(names)
 
 
+def int_array_param(name: str) -> ColumnElement[list[int]]:
+    """A parameter of integers, given as :func:`int_array`'s text and cast to ``bigint[]`` by the statement."""
+    return cast(bindparam(name, type_=Text), ARRAY(BigInteger))
+
+
 def int_array(values: Iterable[int]) -> str:
     """``values`` as the text of a PostgreSQL array (``'{1,2,3}'``), for a parameter the statement casts
-    (``cast(bindparam(name, type_=Text), ARRAY(BigInteger))``): the driver dumps a list element by element
+    (:func:`int_array_param`): the driver dumps a list element by element
     in Python, and the list of a post's thousands of readers cost more to send than the statement to run
     (profiled); the text is made at C speed. Integers only (``int()`` of each)."""
     return "{" + ",".join(map(str, map(int, values))) + "}"

@@ -7,12 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    ARRAY,
-    BigInteger,
     ColumnElement,
     Select,
     any_,
-    bindparam,
     delete,
     false,
     func,
@@ -24,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from hearth_platform.database import advisory_lock_key
 from hearth_platform.ids import valid_id, valid_ids
-from hearth_platform.statements import CompiledRead
+from hearth_platform.statements import CompiledRead, int_array, int_array_param
 
 from .models import MEDIA_PENDING, MEDIA_READY, MediaObject
 
@@ -46,9 +43,7 @@ class MediaRow:
 
 def _media_rows(ready_only: bool) -> Select[int, str, str, int, str]:
     m = MediaObject
-    stmt = select(m.id, m.key, m.content_type, m.size_bytes, m.status).where(
-        m.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
-    )
+    stmt = select(m.id, m.key, m.content_type, m.size_bytes, m.status).where(m.id == any_(int_array_param("ids")))
     return stmt.where(m.status == MEDIA_READY) if ready_only else stmt
 
 
@@ -103,7 +98,7 @@ class MediaRepository:
         if not ids:
             return []
         read = _READY_MEDIA_ROWS if ready_only else _MEDIA_ROWS
-        return [MediaRow(*r) for r in read.all(self.session, {"ids": list(ids)})]
+        return [MediaRow(*r) for r in read.all(self.session, {"ids": int_array(ids)})]
 
     def lock_for_confirming(self, media: Sequence[MediaObject]) -> list[MediaObject]:
         """Lock the rows and reload them: of two requests confirming one media, the second waits and then
