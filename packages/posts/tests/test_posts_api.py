@@ -211,6 +211,14 @@ def test_user_posts(
     hidden = client.get(f"{API}/users/{author.id}/posts", headers=stranger.headers).json()
     assert hidden["items"] == [] and hidden["next_cursor"] is None and hidden["newer_cursor"]
     assert client.get(f"{API}/users/987654321/posts", headers=friend.headers).status_code == 404
+    # an unknown user is a 404 whatever else is wrong with the request; a known one's bad cursor a 422
+    for query in ({"cursor": "nonsense"}, {"newer_than": "nonsense"}, {"limit": 1}):
+        r = client.get(f"{API}/users/987654321/posts", params=query, headers=friend.headers)
+        assert (r.status_code, r.json()["code"]) == (404, "not_found")
+    r = client.get(f"{API}/users/{author.id}/posts", params={"cursor": "nonsense"}, headers=friend.headers)
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_cursor")
+    # the author's own page, empty or not, knows its author
+    assert client.get(f"{API}/users/{stranger.id}/posts", headers=stranger.headers).json()["items"] == []
 
 
 def test_digest(

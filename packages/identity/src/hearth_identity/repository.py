@@ -102,6 +102,11 @@ class UserRepository:
         return self.session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
 
     @staticmethod
+    def exists_clause(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+        """The user ``user_id`` exists and is active (as ``existing_ids`` decides): one probe of the key."""
+        return select(User.id).where(User.id == user_id, User.status == ACTIVE).exists()
+
+    @staticmethod
     def active_clause(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
         """The user in column ``user_id`` is active: a per-row probe of the partial index of the (few) others,
         ``ix_users_inactive`` (usually empty: the probe reads one index page)."""

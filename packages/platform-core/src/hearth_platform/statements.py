@@ -121,7 +121,7 @@ def _positional(sql: str, inline: tuple[str, ...]) -> tuple[str, tuple[str, ...]
     return _PLACEHOLDER.sub(replace, sql), tuple(names)
 
 
-def int_array_param(name: str) -> ColumnElement[list[int]]:
+def int_array_param(name: str) -> ColumnElement[Any]:
     """A parameter of integers, given as :func:`int_array`'s text and cast to ``bigint[]`` by the statement."""
     return cast(bindparam(name, type_=Text), ARRAY(BigInteger))
 

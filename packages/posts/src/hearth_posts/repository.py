@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     true,
@@ -171,16 +172,20 @@ class PostsRepository:
         limit: int,
         *,
         newer: tuple[datetime, int] | None = None,
-    ) -> list[PostRow]:
+    ) -> list[PostRow] | None:
         """An author's posts the viewer may see, newest first (a profile), in a statement built once per shape;
-        ``newer``: the ``limit`` oldest above that key, oldest first (a poll)."""
+        ``newer``: the ``limit`` oldest above that key, oldest first (a poll). ``None``: no such user (or not
+        an active one), found by the same statement."""
         params: dict[str, Any] = {"viewer": viewer_id, "author": author_id, "limit": limit}
         mode = "first"
         if newer is not None:
             mode, (params["key_at"], params["key_id"]) = "newer", newer
         elif after is not None:
             mode, (params["key_at"], params["key_id"]) = "after", after
-        return [self.to_post(r) for r in _AUTHOR_PAGES[mode].all(self.session, params)]
+        result = _AUTHOR_PAGES[mode].all(self.session, params)
+        if not result[0].author_found:
+            return None
+        return [self.to_post(r) for r in result if r.id is not None]
 
     def read_time_page(
         self,
@@ -427,16 +432,28 @@ def _visible_post() -> Select[Any]:
 
 
 def _author_page(mode: str) -> Select[Any]:
+    """The page, and whether the author is a user at all (a row even when the page is empty): the 404 of an
+    unknown user costs no statement of its own."""
     viewer = bindparam("viewer", type_=BigInteger)
+    author = bindparam("author", type_=BigInteger)
     stmt = select(*PostsRepository.post_columns(viewer)).where(
-        Post.author_id == bindparam("author", type_=BigInteger), PostsRepository.visible_to(viewer)
+        Post.author_id == author, PostsRepository.visible_to(viewer)
     )
     key = tuple_(Post.created_at, Post.id)
     if mode != "first":
         bound = tuple_(bindparam("key_at", type_=DateTime(timezone=True)), bindparam("key_id", type_=BigInteger))
         stmt = stmt.where(key > bound if mode == "newer" else key < bound)
     order = (Post.created_at, Post.id) if mode == "newer" else (Post.created_at.desc(), Post.id.desc())
-    return stmt.order_by(*order).limit(bindparam("limit", type_=Integer))
+    page = stmt.order_by(*order).limit(bindparam("limit", type_=Integer)).lateral("page")
+    one = select(literal_column("1").label("one")).subquery("one")
+    return (
+        select(UserDirectory.exists_clause(author).label("author_found"), page)
+        .select_from(one)
+        .outerjoin(page, true())
+        .order_by(
+            *((page.c.created_at, page.c.id) if mode == "newer" else (page.c.created_at.desc(), page.c.id.desc()))
+        )
+    )
 
 
 _VISIBLE_POST = CompiledRead(_visible_post)

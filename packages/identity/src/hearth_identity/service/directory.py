@@ -48,6 +48,12 @@ class UserDirectory:
         return UserRepository.avatar_clause(media_id, owner_id)
 
     @staticmethod
+    def exists_clause(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+        """As SQL, for a read that answers 404 for a user who is nobody (as :meth:`existing_ids`), in the same
+        statement: the user ``user_id`` exists and is active."""
+        return UserRepository.exists_clause(user_id)
+
+    @staticmethod
     def active_clause(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
         """As SQL, for the reads of others' content above: the user in column ``user_id`` is active (not
         suspended, not being erased): a per-row probe of the partial index of the others (usually empty)."""

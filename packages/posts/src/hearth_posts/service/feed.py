@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph, TagNotFound
 from hearth_identity import UserDirectory, UserNotFound
-from hearth_platform.errors import Unprocessable
+from hearth_platform.errors import InvalidCursor, Unprocessable
 from hearth_platform.metrics import app_metrics
 from hearth_platform.pagination import POLL_FLOOR, Key, NewestFirstPage, PageRequest, split_page
 from hearth_storage import MediaService
@@ -87,13 +87,18 @@ class FeedService:
         return [*self.repo.connected_ids(viewer_id), viewer_id]
 
     def user_posts(self, viewer_id: int, user_id: int, page: PageRequest) -> NewestFirstPage[Post]:
-        if not self.users.existing_ids([user_id]):
-            raise UserNotFound(user_id)
         kind = f"user-posts:{viewer_id}:{user_id}"
-        after = page.keyset(kind)
-        newer = page.newer(kind)
+        try:
+            after = page.keyset(kind)
+            newer = page.newer(kind)
+        except InvalidCursor:
+            if not self.users.existing_ids([user_id]):  # an unknown user is a 404 whatever the cursor
+                raise UserNotFound(user_id) from None
+            raise
         limit = page.limit if newer is not None else page.limit + 1
         rows = self.repo.author_page(viewer_id, user_id, after, limit, newer=newer)
+        if rows is None:  # the page's statement found no such user
+            raise UserNotFound(user_id)
         # A user who blocked the viewer does not exist for them (as GET /users/{id} answers 404). A block ends
         # the connection, so such a page is always empty: the block is looked up only for empty pages.
         if not rows and user_id != viewer_id and user_id in self.graph.blocker_ids(viewer_id):
