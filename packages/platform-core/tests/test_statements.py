@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
     values,
 )
 from sqlalchemy.exc import DBAPIError
@@ -105,3 +106,17 @@ def test_rows_as_plain_tuples_and_ids_sent_as_an_array_text(session: Session) ->
     assert read.all(session, {"ids": int_array([])}) == []
     with pytest.raises(ValueError, match="invalid literal"):
         int_array(["1}'; --"])  # type: ignore[list-item]
+
+
+def test_a_write_without_returning_runs_and_gives_no_rows(session: Session) -> None:
+    """A write on a hot path that returns nothing (e.g. an insert of a new post's tags) runs the same way."""
+    session.execute(text("CREATE TEMP TABLE written (id bigint)"))
+    write = CompiledRead(
+        lambda: text("INSERT INTO written SELECT unnest(CAST(:ids AS bigint[]))").bindparams(
+            bindparam("ids", type_=Text)
+        )
+    )
+    assert write.all(session, {"ids": int_array([3, 1, 2])}) == []
+    assert write.all(session, {"ids": int_array([4])}) == []  # again: the same statement
+    assert sorted(session.execute(text("SELECT id FROM written")).scalars()) == [1, 2, 3, 4]
+    session.rollback()

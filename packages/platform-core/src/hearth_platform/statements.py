@@ -91,7 +91,8 @@ class CompiledRead:
             if connection._has_events or connection.engine._has_events:
                 connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)
             cursor.execute(raw, [values[name] for name in self._names])
-            rows: Sequence[Row[*tuple[Any, ...]]] = cursor.fetchall()
+            # a write without RETURNING has no rows to fetch (psycopg would raise)
+            rows: Sequence[Row[*tuple[Any, ...]]] = cursor.fetchall() if cursor.description is not None else []
             return rows
         except Exception as error:
             connection._handle_dbapi_exception(error, sql, values, cursor, None)  # raises it, wrapped

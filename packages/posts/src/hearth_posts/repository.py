@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from hearth_connections import ConnectionGraph
 from hearth_identity import UserDirectory
-from hearth_platform.statements import CompiledRead
+from hearth_platform.statements import CompiledRead, int_array, int_array_param
 
 from .models import AUDIENCE_CONNECTIONS, Comment, Post, PostAudienceTag, PostMedia, Reaction
 
@@ -290,7 +290,7 @@ class PostsRepository:
         if not new:
             self.session.execute(delete(PostAudienceTag).where(PostAudienceTag.post_id == post_id))
         if tag_ids:
-            self.session.execute(insert(PostAudienceTag), [{"post_id": post_id, "tag_id": t} for t in tag_ids])
+            _INSERT_TAGS.all(self.session, {"post": post_id, "tags": int_array(tag_ids)})
 
     def attach_media(self, post_id: int, media_ids: Sequence[int]) -> None:
         if media_ids:
@@ -457,6 +457,12 @@ def _author_page(mode: str) -> Select[Any]:
 
 
 _VISIBLE_POST = CompiledRead(_visible_post)
+_INSERT_TAGS = CompiledRead(
+    lambda: insert(PostAudienceTag).from_select(
+        ["post_id", "tag_id"],
+        select(bindparam("post", type_=BigInteger), func.unnest(int_array_param("tags"))),
+    )
+)
 _AUTHOR_PAGES = {mode: CompiledRead(functools.partial(_author_page, mode)) for mode in ("first", "after", "newer")}
 
 

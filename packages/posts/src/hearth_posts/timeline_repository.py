@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Select,
+    Text,
     and_,
     bindparam,
     cast,
@@ -36,7 +37,7 @@ from sqlalchemy.sql import Executable
 
 from hearth_connections import ConnectionGraph
 from hearth_platform.database import advisory_lock_key
-from hearth_platform.statements import CompiledRead
+from hearth_platform.statements import CompiledRead, int_array
 
 from .models import (
     AUDIENCE_CONNECTIONS,
@@ -180,31 +181,7 @@ class TimelineRepository:
         """Cut each timeline to its newest ``depth`` rows (one statement for all); a cut one gets a horizon."""
         if not user_ids:
             return
-        self.session.execute(
-            text(
-                """
-                WITH cut AS (
-                    SELECT r.user_id, k.created_at, k.post_id
-                    FROM unnest(CAST(:users AS bigint[])) AS r(user_id)
-                    CROSS JOIN LATERAL (
-                        SELECT t.created_at, t.post_id FROM home_timelines t WHERE t.user_id = r.user_id
-                        ORDER BY t.created_at DESC, t.post_id DESC OFFSET :offset LIMIT 1
-                    ) k
-                ), gone AS (
-                    DELETE FROM home_timelines t USING cut
-                    WHERE t.user_id = cut.user_id AND (t.created_at, t.post_id) < (cut.created_at, cut.post_id)
-                    RETURNING t.user_id
-                )
-                INSERT INTO home_timeline_horizons (user_id, created_at, post_id)
-                SELECT cut.user_id, cut.created_at, cut.post_id FROM cut
-                WHERE cut.user_id IN (SELECT user_id FROM gone)
-                ON CONFLICT (user_id) DO UPDATE SET created_at = excluded.created_at, post_id = excluded.post_id
-                WHERE (home_timeline_horizons.created_at, home_timeline_horizons.post_id)
-                    < (excluded.created_at, excluded.post_id)
-                """
-            ),
-            {"users": list(user_ids), "offset": depth - 1},
-        )
+        _TRIM.all(self.session, {"users": int_array(user_ids), "offset": depth - 1})
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -362,6 +339,31 @@ _FAN_OUT_NEW = {
     to_tags: CompiledRead(functools.partial(_fan_out_new, to_tags), tuples=True) for to_tags in (False, True)
 }
 _TAKE_PENDING = CompiledRead(_take_pending)
+_TRIM = CompiledRead(
+    lambda: text(
+        """
+        WITH cut AS (
+            SELECT r.user_id, k.created_at, k.post_id
+            FROM unnest(CAST(:users AS bigint[])) AS r(user_id)
+            CROSS JOIN LATERAL (
+                SELECT t.created_at, t.post_id FROM home_timelines t WHERE t.user_id = r.user_id
+                ORDER BY t.created_at DESC, t.post_id DESC OFFSET :offset LIMIT 1
+            ) k
+        ), gone AS (
+            DELETE FROM home_timelines t USING cut
+            WHERE t.user_id = cut.user_id AND (t.created_at, t.post_id) < (cut.created_at, cut.post_id)
+            RETURNING t.user_id
+        )
+        INSERT INTO home_timeline_horizons (user_id, created_at, post_id)
+        SELECT cut.user_id, cut.created_at, cut.post_id FROM cut
+        WHERE cut.user_id IN (SELECT user_id FROM gone)
+        ON CONFLICT (user_id) DO UPDATE SET created_at = excluded.created_at, post_id = excluded.post_id
+        WHERE (home_timeline_horizons.created_at, home_timeline_horizons.post_id)
+            < (excluded.created_at, excluded.post_id)
+        """
+    ).bindparams(bindparam("users", type_=Text), bindparam("offset", type_=Integer))
+)
+"""Cut timelines to their newest ``offset + 1`` rows (``users``: int_array text); a cut one gets a horizon."""
 _LOCK_SHARED = CompiledRead(
     lambda: select(func.pg_advisory_xact_lock_shared(bindparam("key", type_=BigInteger)).label("locked"))
 )

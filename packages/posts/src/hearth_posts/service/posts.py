@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
@@ -82,10 +83,9 @@ class PostsService:
         self.repo.attach_media(row.id, data.media_ids)
         self.timeline.post_written(row, tag_ids, new=True)  # in its audience's feeds before the 201
         self._mentioned(row.id, None, author_id, mentioned)
-        created = self.repo.get_visible(author_id, row.id)
-        assert created is not None
         app_metrics().created.labels(kind="post").inc()
-        return self.assemble.posts([created], author_id, new=True)[0]
+        # as inserted (no read back: nothing else can have changed it in this transaction)
+        return self.assemble.posts([replace(row, tag_ids=tag_ids)], author_id, new=True)[0]
 
     def get_post(self, viewer_id: int, post_id: int) -> Post:
         row = self.repo.get_visible(viewer_id, post_id)
