@@ -11,12 +11,14 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     LargeBinary,
+    String,
     any_,
     bindparam,
     delete,
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -112,7 +114,9 @@ class UserRepository:
         ``ix_users_inactive`` (usually empty: the probe reads one index page)."""
         return ~(
             select(literal(1))
-            .where(User.id == user_id, User.status != ACTIVE)
+            # 'active' written in, not bound: a prepared statement's generic plan can then use the partial
+            # index (with a parameter it probed the key and read each user's row)
+            .where(User.id == user_id, User.status != literal_column(f"'{ACTIVE}'", String))
             .offset(0)  # a fence: a probe per row read, never a hash of the table
             .exists()
         )
