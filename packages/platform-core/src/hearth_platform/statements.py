@@ -1,5 +1,5 @@
-"""Hot statements compiled once: reads, and writes on a hot path (``INSERT``/``UPDATE ... RETURNING`` rows run
-the same way, on the unit of work's connection, in its transaction).
+"""Hot statements compiled once: reads, and writes on a hot path (``INSERT``/``UPDATE``, their ``RETURNING`` rows
+or none, run the same way, on the unit of work's connection, in its transaction).
 
 A statement built with SQLAlchemy's expression language (so it follows the models) is rendered to the
 driver's SQL on its first run and executed as driver SQL from then on: no cache key, no parameter
