@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import pytest
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
 
 from hearth_platform.solver import plan
 
@@ -36,6 +37,11 @@ async def labelled(path: Annotated[str, Depends(shared)], label: str | None = No
     return f"{label}@{path}"
 
 
+class Note(BaseModel):
+    text: Annotated[str, Field(min_length=1, max_length=5)]
+    tags: list[int] = []
+
+
 def blocking() -> str:  # a plain dependency: FastAPI's own solver for its routes
     return "sync"
 
@@ -58,6 +64,10 @@ def served(make_app: Callable[..., FastAPI]) -> Iterator[tuple[TestClient, FastA
     @app.get("/needs")
     def needs(need: int, items: Annotated[list[int] | None, Query()] = None) -> dict[str, Any]:
         return {"need": need, "items": items}
+
+    @app.post("/bodies/{item}")
+    def with_body(item: int, note: Note, path: Annotated[str, Depends(shared)], size: int = 1) -> dict[str, Any]:
+        return {"item": item, "note": note.model_dump(), "path": path, "size": size}
 
     @app.get("/general")
     def general(value: Annotated[str, Depends(blocking)]) -> dict[str, str]:
@@ -113,6 +123,62 @@ def test_every_answer_is_the_one_fastapis_own_solver_gives(
     assert body == expected
 
 
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("target", "content", "headers"),
+    [
+        ("/bodies/1?size=2", b'{"text": "hi", "tags": [1, 2]}', JSON),
+        ("/bodies/1", b'{"text": "", "tags": ["x"]}', JSON),  # the body's errors
+        ("/bodies/x?size=y", b'{"text": 5}', JSON),  # path, query and body errors, in FastAPI's order
+        ("/bodies/1", b"[1, 2]", JSON),
+        ("/bodies/1", b"null", JSON),
+        ("/bodies/1", b"", JSON),  # no body
+        ("/bodies/1", b'{"text": ', JSON),  # not JSON
+        ("/bodies/1", b"[" * 100_000, JSON),  # nested too deep to decode
+        ("/bodies/1", b'{"text": "hi"}', {"content-type": "text/plain"}),
+        ("/bodies/1", b'{"text": "hi"}', {"content-type": "application/merge-patch+json"}),
+        ("/bodies/1", b'{"text": "hi"}', {"content-type": "application/json; charset=utf-8"}),
+        ("/bodies/1", b'{"text": "hi"}', {}),
+    ],
+)
+def test_a_json_body_is_answered_as_fastapis_own_handler_answers_it(
+    served: tuple[TestClient, FastAPI, Calls], target: str, content: bytes, headers: dict[str, str]
+) -> None:
+    client, app, _ = served
+    planned = client.post(target, content=content, headers=headers)
+    app.dependency_overrides[object] = object
+    try:
+        general = client.post(target, content=content, headers=headers)
+    finally:
+        app.dependency_overrides.clear()
+    assert planned.status_code == general.status_code
+    body, expected = planned.json(), general.json()
+    body.pop("request_id", None)
+    expected.pop("request_id", None)
+    assert body == expected
+
+
+def test_a_json_body_is_read_by_the_plan(
+    served: tuple[TestClient, FastAPI, Calls], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hearth_platform import solver
+
+    read: list[Any] = []
+    real = solver.request_body_to_args
+
+    async def counted(fields: Any, body: Any, embed: bool) -> Any:
+        read.append(body)
+        return await real(fields, body, embed)
+
+    monkeypatch.setattr(solver, "request_body_to_args", counted)
+    client, _, _ = served
+    r = client.post("/bodies/3", json={"text": "hi"})
+    assert r.status_code == 200 and r.json()["note"] == {"text": "hi", "tags": []}
+    assert read == [{"text": "hi"}]
+
+
 def test_dependency_overrides_still_apply(served: tuple[TestClient, FastAPI, Calls]) -> None:
     client, app, _ = served
     app.dependency_overrides[shared] = lambda: "overridden"
@@ -134,3 +200,5 @@ def test_which_routes_get_a_plan(served: tuple[TestClient, FastAPI, Calls]) -> N
     routes = {getattr(r, "path", None): r for r in app.routes}
     assert plan(routes["/planned/{item}"].dependant) is not None  # type: ignore[attr-defined]
     assert plan(routes["/general"].dependant) is None  # type: ignore[attr-defined]
+    with_body = plan(routes["/bodies/{item}"].dependant)  # type: ignore[attr-defined]
+    assert with_body is not None and with_body.has_body

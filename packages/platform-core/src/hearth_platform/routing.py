@@ -29,16 +29,19 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import json
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response, params
+from fastapi._body_limit import get_body_limit_error
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, _effective_route_context_var, serialize_response
 from fastapi.utils import is_body_allowed_for_status_code
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.routing import Match
 
 from .solver import plan
@@ -258,7 +261,7 @@ def _planned_handler(
     solves (``hearth_platform.solver``); ``None`` for any other route."""
     response_class = route.response_class
     if (
-        route.body_field is not None
+        (route.body_field is not None and isinstance(route.body_field.field_info, params.Form))
         or route.stream_item_field is not None
         or route.is_json_stream
         or not isinstance(response_class, DefaultPlaceholder)
@@ -266,9 +269,10 @@ def _planned_handler(
         or not inspect.iscoroutinefunction(route.dependant.call)
     ):
         return None
-    solver = plan(route.dependant)
+    solver = plan(route.dependant, embed_body=route._embed_body_fields)
     if solver is None:
         return None
+    with_body = solver.has_body
     endpoint = route.dependant.call
     field = route.response_field
     status_code = route.status_code
@@ -285,7 +289,25 @@ def _planned_handler(
     async def handle(request: Request) -> Response:
         if overrides is not None and getattr(overrides, "dependency_overrides", None):
             return await general(request)
-        values, errors = await solver.solve(request)
+        body = None
+        if with_body:
+            # a JSON body, as every client sends it; anything else (another or no content type, no body, JSON
+            # that does not decode) takes FastAPI's own handler, which tells what is wrong the way it does
+            if request.headers.get("content-type") != "application/json":
+                return await general(request)
+            try:
+                raw = await request.body()
+            except Exception as exc:  # as FastAPI's handler answers it
+                if MAX_BODY_SIZE_SCOPE_KEY in request.scope and (error := get_body_limit_error(exc)):
+                    raise error from exc
+                raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
+            if not raw:
+                return await general(request)
+            try:
+                body = json.loads(raw)
+            except Exception:  # not JSON, or nested too deep (RecursionError)
+                return await general(request)  # the body is read: FastAPI reads it again from the request
+        values, errors = await solver.solve(request, body)
         if errors:
             raise RequestValidationError(errors)
         raw = await endpoint(**values)

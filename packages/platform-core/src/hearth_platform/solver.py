@@ -8,10 +8,11 @@ that each only read the request.
 
 :func:`plan` flattens the tree once, in FastAPI's order, each dependency solved once per request as
 FastAPI caches it, its parameters validated by FastAPI's own function (the same values, the same
-errors). A route gets a :class:`Plan` only when its tree holds nothing else: no body, every dependency a
-coroutine function (``async def``), no security scopes, background tasks, websockets, sub-responses or
-concurrency limits; it then answers as FastAPI's handler would (``hearth_platform.routing``). While the app
-has dependency overrides (tests), FastAPI's own handler answers.
+errors). A route gets a :class:`Plan` only when its tree holds nothing else: a body (JSON) only as the
+handler's own parameter, every dependency a coroutine function (``async def``), no security scopes,
+background tasks, websockets, sub-responses or concurrency limits; it then answers as FastAPI's handler
+would (``hearth_platform.routing``). While the app has dependency overrides (tests), FastAPI's own handler
+answers.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from fastapi.dependencies.utils import (
     _get_param_aliases,
     _get_param_model,
     _is_json_field,
+    request_body_to_args,
     request_params_to_args,
 )
 
@@ -100,19 +102,27 @@ class _Step:
     # path and query parameters as plain readers (None: read by request_params_to_args)
     path_scalars: tuple[_Scalar, ...] | None
     query_scalars: tuple[_Scalar, ...] | None
+    # the body's fields (the handler's step only), read by request_body_to_args
+    body: tuple[Any, ...] = ()
 
 
 class Plan:
     """The steps of a route's dependencies, then its handler's own inputs."""
 
-    __slots__ = ("_endpoint", "_steps")
+    __slots__ = ("_embed_body", "_endpoint", "_steps")
 
-    def __init__(self, steps: list[_Step], endpoint: _Step) -> None:
+    def __init__(self, steps: list[_Step], endpoint: _Step, *, embed_body: bool = False) -> None:
         self._steps = tuple(steps)
         self._endpoint = endpoint
+        self._embed_body = embed_body
 
-    async def solve(self, request: Request) -> tuple[dict[str, Any], list[Any]]:
-        """The handler's arguments, and the validation errors (FastAPI's) when there are any."""
+    @property
+    def has_body(self) -> bool:
+        return bool(self._endpoint.body)
+
+    async def solve(self, request: Request, body: Any = None) -> tuple[dict[str, Any], list[Any]]:
+        """The handler's arguments, and the validation errors (FastAPI's) when there are any; ``body``: the
+        request's JSON, decoded (a route with a body)."""
         results: list[Any] = []
         failed: list[bool] = []
         errors: list[Any] = []
@@ -128,6 +138,10 @@ class Plan:
                 failed.append(True)
         values, step_errors, _ = _inputs(self._endpoint, request, results, failed)
         errors.extend(step_errors)
+        if self._endpoint.body:
+            found, wrong = await request_body_to_args(list(self._endpoint.body), body, self._embed_body)
+            values.update(found)
+            errors.extend(wrong)
         return values, errors
 
 
@@ -170,13 +184,14 @@ def _source(request: Request, source: str) -> Any:
     return request.cookies
 
 
-def plan(dependant: Dependant) -> Plan | None:
-    """The route's :class:`Plan`, or ``None`` when FastAPI's general solver is needed."""
+def plan(dependant: Dependant, *, embed_body: bool = False) -> Plan | None:
+    """The route's :class:`Plan`, or ``None`` when FastAPI's general solver is needed. ``embed_body``: the
+    route's ``_embed_body_fields``."""
     steps: list[_Step] = []
     index_of: dict[Any, int] = {}
 
     def add(node: Dependant) -> _Step | None:
-        if not _plain(node):
+        if not _plain(node, body=node is dependant):
             return None
         inputs: list[tuple[str, int]] = []
         for sub in node.dependencies:
@@ -206,15 +221,17 @@ def plan(dependant: Dependant) -> Plan | None:
             cookie=tuple(node.cookie_params),
             path_scalars=_scalars(node.path_params),
             query_scalars=_scalars(node.query_params),
+            body=tuple(node.body_params),
         )
 
     endpoint = add(dependant)
-    return None if endpoint is None else Plan(steps, endpoint)
+    return None if endpoint is None else Plan(steps, endpoint, embed_body=embed_body)
 
 
-def _plain(node: Dependant) -> bool:
+def _plain(node: Dependant, *, body: bool) -> bool:
+    """Nothing the plan does not do: a body only where ``body`` (the handler itself)."""
     return not (
-        node.body_params
+        (node.body_params and not body)
         or node.websocket_param_name
         or node.http_connection_param_name
         or node.response_param_name
