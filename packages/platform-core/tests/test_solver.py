@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import pytest
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
@@ -42,6 +42,11 @@ class Note(BaseModel):
     tags: list[int] = []
 
 
+async def marking(response: Response) -> str:  # a dependency that sets a header on the sub-response
+    response.headers["x-marked"] = "yes"
+    return "marked"
+
+
 def blocking() -> str:  # a plain dependency: FastAPI's own solver for its routes
     return "sync"
 
@@ -65,9 +70,19 @@ def served(make_app: Callable[..., FastAPI]) -> Iterator[tuple[TestClient, FastA
     def needs(need: int, items: Annotated[list[int] | None, Query()] = None) -> dict[str, Any]:
         return {"need": need, "items": items}
 
-    @app.post("/bodies/{item}")
-    def with_body(item: int, note: Note, path: Annotated[str, Depends(shared)], size: int = 1) -> dict[str, Any]:
-        return {"item": item, "note": note.model_dump(), "path": path, "size": size}
+    @app.post("/bodies/{item}", status_code=201)
+    def with_body(
+        item: int,
+        note: Note,
+        path: Annotated[str, Depends(shared)],
+        response: Response,
+        marked: Annotated[str, Depends(marking)],
+        size: int = 1,
+    ) -> dict[str, Any]:
+        response.headers["x-item"] = str(item)
+        if item == 2:
+            response.status_code = 202
+        return {"item": item, "note": note.model_dump(), "path": path, "size": size, "marked": marked}
 
     @app.get("/general")
     def general(value: Annotated[str, Depends(blocking)]) -> dict[str, str]:
@@ -130,6 +145,7 @@ JSON = {"content-type": "application/json"}
     ("target", "content", "headers"),
     [
         ("/bodies/1?size=2", b'{"text": "hi", "tags": [1, 2]}', JSON),
+        ("/bodies/2", b'{"text": "hi"}', JSON),  # the handler sets the status on the sub-response
         ("/bodies/1", b'{"text": "", "tags": ["x"]}', JSON),  # the body's errors
         ("/bodies/x?size=y", b'{"text": 5}', JSON),  # path, query and body errors, in FastAPI's order
         ("/bodies/1", b"[1, 2]", JSON),
@@ -154,6 +170,8 @@ def test_a_json_body_is_answered_as_fastapis_own_handler_answers_it(
     finally:
         app.dependency_overrides.clear()
     assert planned.status_code == general.status_code
+    for header in ("x-item", "x-marked", "content-type", "content-length"):
+        assert planned.headers.get(header) == general.headers.get(header), header
     body, expected = planned.json(), general.json()
     body.pop("request_id", None)
     expected.pop("request_id", None)
@@ -175,7 +193,8 @@ def test_a_json_body_is_read_by_the_plan(
     monkeypatch.setattr(solver, "request_body_to_args", counted)
     client, _, _ = served
     r = client.post("/bodies/3", json={"text": "hi"})
-    assert r.status_code == 200 and r.json()["note"] == {"text": "hi", "tags": []}
+    assert r.status_code == 201 and r.json()["note"] == {"text": "hi", "tags": []}
+    assert r.headers["x-item"] == "3" and r.headers["x-marked"] == "yes"
     assert read == [{"text": "hi"}]
 
 

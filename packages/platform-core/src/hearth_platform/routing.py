@@ -305,9 +305,9 @@ def _planned_handler(
                 return await general(request)
             try:
                 body = json.loads(raw)
-            except Exception:  # not JSON, or nested too deep (RecursionError)
+            except (ValueError, RecursionError):  # not JSON, or nested too deep
                 return await general(request)  # the body is read: FastAPI reads it again from the request
-        values, errors = await solver.solve(request, body)
+        values, errors, sub = await solver.solve(request, body)
         if errors:
             raise RequestValidationError(errors)
         raw = await endpoint(**values)
@@ -316,13 +316,16 @@ def _planned_handler(
         content = await serialize_response(
             field=field, response_content=raw, is_coroutine=True, dump_json=field is not None, **options
         )
-        status = status_code or 200
+        # a status the handler or a dependency set on the sub-response wins, as in FastAPI's handler
+        status = (sub.status_code if sub is not None else None) or status_code or 200
         if field is not None:
             response: Response = Response(content, status_code=status, media_type="application/json")
         else:
             response = JSONResponse(content, status_code=status)
         if not is_body_allowed_for_status_code(status):
             response.body = b""
+        if sub is not None:
+            response.headers.raw.extend(sub.headers.raw)
         return response
 
     return handle

@@ -10,9 +10,9 @@ that each only read the request.
 FastAPI caches it, its parameters validated by FastAPI's own function (the same values, the same
 errors). A route gets a :class:`Plan` only when its tree holds nothing else: a body (JSON) only as the
 handler's own parameter, every dependency a coroutine function (``async def``), no security scopes,
-background tasks, websockets, sub-responses or concurrency limits; it then answers as FastAPI's handler
-would (``hearth_platform.routing``). While the app has dependency overrides (tests), FastAPI's own handler
-answers.
+background tasks, websockets or concurrency limits (a ``Response`` parameter gets the one sub-response of
+the request, as FastAPI gives it); it then answers as FastAPI's handler would (``hearth_platform.routing``).
+While the app has dependency overrides (tests), FastAPI's own handler answers.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi._compat import field_annotation_is_sequence, get_missing_field_error
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import (
@@ -104,30 +104,39 @@ class _Step:
     query_scalars: tuple[_Scalar, ...] | None
     # the body's fields (the handler's step only), read by request_body_to_args
     body: tuple[Any, ...] = ()
+    # the parameter that takes the request's sub-response (headers and status for the answer)
+    response_name: str | None = None
 
 
 class Plan:
     """The steps of a route's dependencies, then its handler's own inputs."""
 
-    __slots__ = ("_embed_body", "_endpoint", "_steps")
+    __slots__ = ("_embed_body", "_endpoint", "_steps", "_sub_response")
 
     def __init__(self, steps: list[_Step], endpoint: _Step, *, embed_body: bool = False) -> None:
         self._steps = tuple(steps)
         self._endpoint = endpoint
         self._embed_body = embed_body
+        self._sub_response = any(step.response_name is not None for step in (*steps, endpoint))
 
     @property
     def has_body(self) -> bool:
         return bool(self._endpoint.body)
 
-    async def solve(self, request: Request, body: Any = None) -> tuple[dict[str, Any], list[Any]]:
-        """The handler's arguments, and the validation errors (FastAPI's) when there are any; ``body``: the
-        request's JSON, decoded (a route with a body)."""
+    async def solve(self, request: Request, body: Any = None) -> tuple[dict[str, Any], list[Any], Response | None]:
+        """The handler's arguments, the validation errors (FastAPI's) when there are any, and the sub-response
+        its dependencies and handler may have set headers or a status on; ``body``: the request's JSON,
+        decoded (a route with a body)."""
         results: list[Any] = []
         failed: list[bool] = []
         errors: list[Any] = []
+        sub: Response | None = None
+        if self._sub_response:
+            sub = Response()  # as FastAPI makes it: no content length, no status until one is set
+            del sub.headers["content-length"]
+            sub.status_code = None  # type: ignore[assignment]
         for step in self._steps:
-            values, step_errors, ok = _inputs(step, request, results, failed)
+            values, step_errors, ok = _inputs(step, request, results, failed, sub)
             if step_errors:
                 errors.extend(step_errors)
             if ok and not step_errors:
@@ -136,17 +145,17 @@ class Plan:
             else:
                 results.append(None)
                 failed.append(True)
-        values, step_errors, _ = _inputs(self._endpoint, request, results, failed)
+        values, step_errors, _ = _inputs(self._endpoint, request, results, failed, sub)
         errors.extend(step_errors)
         if self._endpoint.body:
             found, wrong = await request_body_to_args(list(self._endpoint.body), body, self._embed_body)
             values.update(found)
             errors.extend(wrong)
-        return values, errors
+        return values, errors, sub
 
 
 def _inputs(
-    step: _Step, request: Request, results: list[Any], failed: list[bool]
+    step: _Step, request: Request, results: list[Any], failed: list[bool], sub: Response | None
 ) -> tuple[dict[str, Any], list[Any], bool]:
     values: dict[str, Any] = {}
     ok = True
@@ -171,6 +180,8 @@ def _inputs(
             errors.extend(wrong)
     if step.request_name is not None:
         values[step.request_name] = request
+    if step.response_name is not None:
+        values[step.response_name] = sub
     return values, errors, ok
 
 
@@ -222,6 +233,7 @@ def plan(dependant: Dependant, *, embed_body: bool = False) -> Plan | None:
             path_scalars=_scalars(node.path_params),
             query_scalars=_scalars(node.query_params),
             body=tuple(node.body_params),
+            response_name=node.response_param_name,
         )
 
     endpoint = add(dependant)
@@ -234,7 +246,6 @@ def _plain(node: Dependant, *, body: bool) -> bool:
         (node.body_params and not body)
         or node.websocket_param_name
         or node.http_connection_param_name
-        or node.response_param_name
         or node.background_tasks_param_name
         or node.security_scopes_param_name
         or node.own_oauth_scopes
