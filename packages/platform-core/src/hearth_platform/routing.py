@@ -296,15 +296,15 @@ def _planned_handler(
             if request.headers.get("content-type") != "application/json":
                 return await general(request)
             try:
-                raw = await request.body()
+                received = await request.body()
             except Exception as exc:  # as FastAPI's handler answers it
                 if MAX_BODY_SIZE_SCOPE_KEY in request.scope and (error := get_body_limit_error(exc)):
                     raise error from exc
                 raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
-            if not raw:
+            if not received:
                 return await general(request)
             try:
-                body = json.loads(raw)
+                body = json.loads(received)
             except (ValueError, RecursionError):  # not JSON, or nested too deep
                 return await general(request)  # the body is read: FastAPI reads it again from the request
         values, errors, sub = await solver.solve(request, body)

@@ -55,7 +55,7 @@ class _Scalar:
         # not ``received.get``: the query's mapping inherits Mapping.get, which raises and catches a KeyError
         # for every absent parameter (3 % of a feed request's samples, with its three optional ones)
         alias = self.alias
-        raw = received.get(alias, None)
+        raw = received[alias] if alias in received else None  # noqa: SIM401 - see above
         if raw is None:
             if self.required:
                 errors.append(get_missing_field_error(loc=self.loc))

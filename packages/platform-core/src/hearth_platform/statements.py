@@ -6,8 +6,8 @@ driver's SQL on its first run and executed as driver SQL from then on: no cache 
 expansion, no ORM execute path per request. Parameters are bound by name (``bindparam``); a list of ids
 is one array parameter (``column == any_(int_array_param("ids"))`` given ``int_array(ids)``: text the driver
 sends as it is, where a list is dumped element by element), so the SQL text is the same whatever the number
-of ids. Rows come back as the driver returns them, as named tuples (no
-type processing: use it for columns psycopg already returns as Python values).
+of ids. Rows come back as the driver returns them, as named tuples (no type processing: use it for columns
+psycopg already returns as Python values).
 
 It runs on the session's connection with the driver's cursor directly: SQLAlchemy's execution context and
 result objects cost more than the statement's own round trip on the hot path (5-6 % of a feed request's
@@ -129,7 +129,7 @@ def int_array_param(name: str) -> ColumnElement[Any]:
 
 def int_array(values: Iterable[int]) -> str:
     """``values`` as the text of a PostgreSQL array (``'{1,2,3}'``), for a parameter the statement casts
-    (:func:`int_array_param`): the driver dumps a list element by element
-    in Python, and the list of a post's thousands of readers cost more to send than the statement to run
-    (profiled); the text is made at C speed. Integers only (``int()`` of each)."""
+    (:func:`int_array_param`): the driver dumps a list element by element in Python, and the list of a post's
+    thousands of readers cost more to send than the statement to run (profiled); the text is made at C speed.
+    Integers only (``int()`` of each)."""
     return "{" + ",".join(map(str, map(int, values))) + "}"
