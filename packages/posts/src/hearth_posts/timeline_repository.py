@@ -89,15 +89,12 @@ class TimelineRepository:
             tuple_(TimelineHorizon.created_at, TimelineHorizon.post_id) > tuple_(created_at, post_id),
         )
 
-    def fan_out(self, post: PostRow, tag_ids: Sequence[int]) -> list[int]:
-        """Put ``post`` in the timelines of its readers: the author and their connections, or (``tag_ids``) the
-        members of those tags of the author's; the readers written. Readers who have it already are left as
-        they are (its audience grew, or a backfill was first)."""
-        return self._fan_out(post.author_id, post.id, post.created_at, tag_ids, to_tags=bool(tag_ids))
-
-    def _fan_out(
+    def fan_out(
         self, author_id: int, post_id: int, at: datetime, tag_ids: Sequence[int], *, to_tags: bool
     ) -> list[int]:
+        """Put the post in the timelines of its readers: the author and their connections, or (``to_tags``) the
+        members of those tags of the author's; the readers written. Readers who have it already are left as
+        they are (its audience grew, or a backfill was first)."""
         params: dict[str, Any] = {"author": author_id, "post": post_id, "at": at}
         if to_tags:
             params["tags"] = list(tag_ids)
@@ -117,20 +114,14 @@ class TimelineRepository:
         return [r[0] for r in rows]
 
     def take_pending(self, post_id: int) -> tuple[int, int, datetime, list[int], bool] | None:
-        """The pending fan-out of ``post_id``, deleted (this transaction writes it): post id, author, created at,
-        the post's tags and whether it goes to them; ``None`` when none is pending (written, or the post gone)."""
+        """The pending fan-out of ``post_id``, deleted (this transaction writes it): :meth:`fan_out`'s arguments
+        (post id, author, created at, the post's tags, whether it goes to them); ``None`` when none is pending
+        (written, or the post gone)."""
         found = _TAKE_PENDING.all(self.session, {"post": post_id})
         if not found:
             return None
         row = found[0]
         return row.post_id, row.author_id, row.created_at, list(row.tag_ids or ()), row.audience_type == AUDIENCE_TAGS
-
-    def fan_out_pending(
-        self, author_id: int, post_id: int, at: datetime, tag_ids: Sequence[int], *, to_tags: bool
-    ) -> list[int]:
-        """The fan-out :meth:`take_pending` handed over (readers who have the post already, by a backfill since,
-        are left as they are)."""
-        return self._fan_out(author_id, post_id, at, tag_ids, to_tags=to_tags)
 
     def backfill(self, reader_id: int, candidates: Select[int, datetime, int], depth: int) -> None:
         """Put the newest ``depth`` of ``candidates`` (posts: id, created_at, author_id) that are not below

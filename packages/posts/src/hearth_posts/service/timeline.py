@@ -46,7 +46,8 @@ class TimelineService:
         self.repo.lock_author(post.author_id)
         # the author and their connections, or the tags' members
         if not new:
-            self._written(post.author_id, post.id, self.repo.fan_out(post, list(tag_ids)))
+            grown = self.repo.fan_out(post.author_id, post.id, post.created_at, list(tag_ids), to_tags=bool(tag_ids))
+            self._written(post.author_id, post.id, grown)
             return
         written = self.repo.fan_out_new(post, list(tag_ids), self.fanout_max)
         if written is None:
@@ -62,7 +63,7 @@ class TimelineService:
             return
         post_id, author_id, at, tag_ids, to_tags = pending
         self.repo.lock_author(author_id)
-        self._written(author_id, post_id, self.repo.fan_out_pending(author_id, post_id, at, tag_ids, to_tags=to_tags))
+        self._written(author_id, post_id, self.repo.fan_out(author_id, post_id, at, tag_ids, to_tags=to_tags))
 
     def _written(self, author_id: int, post_id: int, written: list[int]) -> None:
         self.repo.trim([u for u in written if (u * 0x9E3779B1 + post_id) % TRIM_EVERY == 0], self.depth)
