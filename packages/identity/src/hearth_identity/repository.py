@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
+    cast,
     delete,
     func,
     insert,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -107,6 +110,15 @@ class UserRepository:
     def exists_clause(user_id: ColumnElement[int]) -> ColumnElement[bool]:
         """The user ``user_id`` exists and is active (as ``existing_ids`` decides): one probe of the key."""
         return select(User.id).where(User.id == user_id, User.status == ACTIVE).exists()
+
+    @staticmethod
+    def summary_column(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[Any]:
+        """The user in column ``user_id`` as others see them, read by the statement that shows the user: one
+        probe of the key per row. ``[username, display_name, avatar media id as text]``, or ``[]`` for a user
+        who is nobody (suspended, being erased, unknown), as ``rows`` leaves them out."""
+        fields = array([User.username, User.display_name, cast(User.avatar_media_id, String)])
+        read = select(fields).where(User.id == user_id, User.status == literal_column(f"'{ACTIVE}'", String))
+        return func.coalesce(read.scalar_subquery(), literal_column("'{}'::text[]", ARRAY(String)))
 
     @staticmethod
     def active_clause(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:

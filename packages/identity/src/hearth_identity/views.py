@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 
 from hearth_storage import MediaService
 
@@ -32,6 +32,23 @@ def _summary_fields(row: UserRow | User, urls: Mapping[int, str]) -> dict[str, A
 def summary(row: UserRow | User, urls: Mapping[int, str]) -> UserSummary:
     # built per author of every page: the values are typed already (a row, a signed URL), not validated again
     return UserSummary.model_construct(**_summary_fields(row, urls))
+
+
+def summaries_read(fields: Mapping[int, Sequence[str | None]], avatars: MediaService) -> dict[int, UserSummary]:
+    """Summaries of the users whose fields a statement read (``UserRepository.summary_column``; ``[]``: nobody,
+    left out), with one avatar-URL call for all."""
+    urls = avatar_urls(avatars, (int(f[2]) for f in fields.values() if f and f[2] is not None))
+    out = {}
+    for uid, f in fields.items():
+        if f:
+            username, display_name, avatar = f  # never null but the avatar (the columns are NOT NULL)
+            out[uid] = UserSummary.model_construct(
+                id=uid,
+                username=cast("str", username),
+                display_name=cast("str", display_name),
+                avatar_url=urls.get(int(avatar)) if avatar is not None else None,
+            )
+    return out
 
 
 def profile(row: UserRow | User, urls: Mapping[int, str]) -> UserProfile:

@@ -28,11 +28,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from psycopg import RawCursor
+from psycopg.pq import ExecStatus
 from psycopg.rows import RowMaker, namedtuple_row
 from sqlalchemy import BigInteger, ColumnElement, Row, Text, bindparam, cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
+
+_TUPLES_OK = ExecStatus.TUPLES_OK
 
 
 class CompiledRead:
@@ -62,7 +65,8 @@ class CompiledRead:
         maker = self._maker
         if maker is None:
             maker = namedtuple_row(cursor)
-            if cursor.description is not None:  # a result with columns (not a write without RETURNING)
+            result = cursor.pgresult
+            if result is not None and result.status == _TUPLES_OK:  # a result with columns (not a write)
                 self._maker = maker
         return maker
 
@@ -91,8 +95,13 @@ class CompiledRead:
             if connection._has_events or connection.engine._has_events:
                 connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)
             cursor.execute(raw, [values[name] for name in self._names])
-            # a write without RETURNING has no rows to fetch (psycopg would raise)
-            rows: Sequence[Row[*tuple[Any, ...]]] = cursor.fetchall() if cursor.description is not None else []
+            # a write without RETURNING has no rows to fetch (psycopg would raise); asked of the result's status,
+            # not of ``cursor.description``, which builds a column object per column on every call (profiled:
+            # 5.7 % of a feed request)
+            result = cursor.pgresult
+            rows: Sequence[Row[*tuple[Any, ...]]] = (
+                cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
+            )
             return rows
         except Exception as error:
             connection._handle_dbapi_exception(error, sql, values, cursor, None)  # raises it, wrapped

@@ -57,6 +57,8 @@ class PostRow:
     tag_ids: list[int] | None  # only loaded for the viewer's own posts
     # ``[[kind, count, mine], ...]`` as read with the post (None: no reactions, or not read: a new post)
     reactions: list[list[Any]] | None = None
+    # the author's summary fields as read with the post (``UserDirectory.summary_column``; None: not read)
+    author: list[str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ class CommentRow:
     author_id: int
     body: str
     created_at: datetime
+    author: list[str | None] | None = None  # as PostRow's
 
 
 class PostsRepository:
@@ -143,6 +146,7 @@ class PostsRepository:
             Post.media_ids,
             own_tag_ids.label("tag_ids"),
             _reactions(viewer_id).label("reactions"),
+            UserDirectory.summary_column(Post.author_id).label("author"),
         ]
 
     @staticmethod
@@ -158,6 +162,7 @@ class PostsRepository:
             media_ids=list(row.media_ids or []),
             tag_ids=list(row.tag_ids) if row.tag_ids is not None else None,
             reactions=row.reactions,
+            author=row.author,
         )
 
     def get_visible(self, viewer_id: int, post_id: int) -> PostRow | None:
@@ -283,7 +288,18 @@ class PostsRepository:
     def insert_post(self, author_id: int, body: str, audience_type: str, media_ids: Sequence[int]) -> PostRow:
         params = {"author": author_id, "body": body, "audience": audience_type, "media": list(media_ids)}
         (row,) = _INSERT_POST.all(self.session, params)  # compiled once (see add_comment)
-        return PostRow(row.id, author_id, body, audience_type, 0, row.created_at, row.updated_at, list(media_ids), None)
+        return PostRow(
+            row.id,
+            author_id,
+            body,
+            audience_type,
+            0,
+            row.created_at,
+            row.updated_at,
+            list(media_ids),
+            None,
+            author=row.author,
+        )
 
     def set_audience_tags(self, post_id: int, tag_ids: Collection[int], *, new: bool = False) -> None:
         """The post's audience tags are ``tag_ids`` from now on (``new``: a post just inserted, which has none)."""
@@ -325,7 +341,7 @@ class PostsRepository:
         rows = _COMMENT_PAGES[after is not None].all(self.session, params)
         if not rows:
             return None
-        return [CommentRow(r.id, r.pid, r.author_id, r.body, r.created_at) for r in rows if r.id is not None]
+        return [CommentRow(r.id, r.pid, r.author_id, r.body, r.created_at, r.author) for r in rows if r.id is not None]
 
     def add_comment(self, viewer_id: int, post_id: int, body: str) -> tuple[CommentRow, int] | None:
         """Count and insert the comment if the post is visible to its author: the comment and the post's author
@@ -338,7 +354,7 @@ class PostsRepository:
         if not counted:
             return None
         (row,) = _INSERT_COMMENT.all(self.session, {**params, "body": body})
-        return CommentRow(row.id, post_id, viewer_id, body, row.created_at), int(counted[0].author_id)
+        return CommentRow(row.id, post_id, viewer_id, body, row.created_at, row.author), int(counted[0].author_id)
 
     def visible_comment(self, viewer_id: int, comment_id: int) -> tuple[int, int, int] | None:
         """(post id, comment author, post author) of a comment on a post the viewer can see."""
@@ -388,14 +404,20 @@ def _comments_page(after: bool) -> Select[Any]:
         )
         conds.append(tuple_(Comment.created_at, Comment.id) > after_key)
     page = (
-        select(Comment.id, Comment.author_id, Comment.body, Comment.created_at)
+        select(
+            Comment.id,
+            Comment.author_id,
+            Comment.body,
+            Comment.created_at,
+            UserDirectory.summary_column(Comment.author_id).label("author"),
+        )
         .where(*conds)
         .order_by(Comment.created_at, Comment.id)
         .limit(bindparam("limit", type_=Integer))
         .lateral("page")
     )
     return (
-        select(Post.id.label("pid"), page.c.id, page.c.author_id, page.c.body, page.c.created_at)
+        select(Post.id.label("pid"), page.c.id, page.c.author_id, page.c.body, page.c.created_at, page.c.author)
         .select_from(Post)
         .outerjoin(page, true())
         .where(Post.id == bindparam("post", type_=BigInteger), PostsRepository.visible_to(viewer))
@@ -500,7 +522,13 @@ _INSERT_POST = CompiledRead(
             audience_type=bindparam("audience", type_=Text),
             media_ids=bindparam("media", type_=ARRAY(BigInteger)),
         )
-        .returning(Post.id, Post.created_at, Post.updated_at)
+        # the author's summary read here: a statement less for the answer
+        .returning(
+            Post.id,
+            Post.created_at,
+            Post.updated_at,
+            UserDirectory.summary_column(bindparam("author", type_=BigInteger)).label("author"),
+        )
     )
 )
 _INSERT_COMMENT = CompiledRead(
@@ -511,7 +539,11 @@ _INSERT_COMMENT = CompiledRead(
             author_id=bindparam("viewer", type_=BigInteger),
             body=bindparam("body", type_=Text),
         )
-        .returning(Comment.id, Comment.created_at)
+        .returning(
+            Comment.id,
+            Comment.created_at,
+            UserDirectory.summary_column(bindparam("viewer", type_=BigInteger)).label("author"),
+        )
     )
 )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -25,6 +26,12 @@ class UserDirectory:
         rows = self._users.rows(user_ids)
         urls = views.avatar_urls(self._avatars, (r.avatar_media_id for r in rows.values()))
         return {uid: views.summary(row, urls) for uid, row in rows.items()}
+
+    def summaries_read(self, fields: Mapping[int, Sequence[str | None]]) -> dict[int, UserSummary]:
+        """Summaries of the users whose fields the caller's statement read with :meth:`summary_column`
+        (``user id -> fields``; the nobodies left out, as :meth:`summaries` does): no query of their own, one
+        avatar-URL call when any has an avatar."""
+        return views.summaries_read(fields, self._avatars)
 
     def profiles(self, user_ids: Collection[int]) -> dict[int, UserProfile]:
         """Summaries plus bios, batched the same way."""
@@ -52,6 +59,13 @@ class UserDirectory:
         """As SQL, for a read that answers 404 for a user who is nobody (as :meth:`existing_ids`), in the same
         statement: the user ``user_id`` exists and is active."""
         return UserRepository.exists_clause(user_id)
+
+    @staticmethod
+    def summary_column(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[Any]:
+        """As SQL, for a read above that shows its rows' users (a page of posts, of comments): the summary
+        fields of the user in column ``user_id``, read in the same statement (one probe of the key per row),
+        for :meth:`summaries_read`; a statement less than :meth:`summaries` per page."""
+        return UserRepository.summary_column(user_id)
 
     @staticmethod
     def active_clause(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:

@@ -44,14 +44,27 @@ class Assembler:
         self.users = users
         self.media = media
 
-    def authors(self, user_ids: set[int]) -> dict[int, UserSummary]:
-        return self.users.summaries(user_ids) if user_ids else {}
+    def authors(self, rows: Sequence[PostRow] | Sequence[CommentRow]) -> dict[int, UserSummary]:
+        """The rows' authors: from the fields their statement read (``UserDirectory.summary_column``), a query
+        only for rows read without them."""
+        read: dict[int, list[str | None]] = {}
+        unread: set[int] = set()
+        for r in rows:
+            if r.author is None:
+                unread.add(r.author_id)
+            else:
+                read[r.author_id] = r.author
+        authors = self.users.summaries_read(read) if read else {}
+        unread.difference_update(read)
+        if unread:
+            authors.update(self.users.summaries(unread))
+        return authors
 
     def posts(self, rows: Sequence[PostRow], viewer_id: int, *, new: bool = False) -> list[Post]:
         """Posts as ``viewer_id`` sees them (reactions as read with each row); ``new``: just written, none."""
         if not rows:
             return []
-        authors = self.authors({r.author_id for r in rows})
+        authors = self.authors(rows)
         media_ids = {m for r in rows for m in r.media_ids}
         media_out: dict[int, Media] = self.media.media_views(media_ids) if media_ids else {}
         out = []
@@ -79,7 +92,7 @@ class Assembler:
     def comments(self, rows: Sequence[CommentRow]) -> list[Comment]:
         if not rows:
             return []
-        authors = self.authors({r.author_id for r in rows})
+        authors = self.authors(rows)
         return [
             Comment.model_construct(
                 id=r.id,
