@@ -120,8 +120,8 @@ def test_feed_statements(client: TestClient, count_queries: Callable[[], Any], s
     assert tagged and all(p["media"][0]["url"] and p["author"]["avatar_url"] for p in tagged)
     assert all(p["reactions"] == {"like": 1, "love": 1} and p["my_reactions"] == ["like"] for p in tagged)
     # token, the timeline's page (with its horizon, visibility, media ids, tag ids, reactions: counts and the
-    # viewer's kinds, its authors' summaries, in one), avatars, media
-    assert count == 4
+    # viewer's kinds, its authors' summaries, its media, in one), avatars
+    assert count == 3
     assert count <= BUDGET["feed"]
 
 
@@ -135,7 +135,7 @@ def test_feed_tag_filter_statements(
     with count_queries() as q:
         r = client.get(f"{API}/feed", params={"limit": limit, "tag_id": tag["id"]}, headers=scene.viewer.headers)
     assert r.status_code == 200 and len(r.json()["items"]) == limit
-    assert q.count == 5 <= BUDGET["feed"]  # + the tag ownership check
+    assert q.count == 4 <= BUDGET["feed"]  # + the tag ownership check
 
 
 @pytest.mark.parametrize("limit", SIZES)
@@ -154,7 +154,7 @@ def test_user_posts_statements(client: TestClient, count_queries: Callable[[], A
         assert client.post(f"{API}/posts", json=body, headers=author.headers).status_code == 201
     count, n = _count(client, count_queries, f"{API}/users/{author.id}/posts", scene.viewer.headers, limit)
     assert n == limit
-    assert count == 4  # token, the page with the user's existence, reactions and the author, the avatar, media
+    assert count == 3  # token, the page with the user's existence, reactions, the author and media, the avatar
     assert count <= BUDGET["user_posts"]
 
 
@@ -165,8 +165,8 @@ def test_digest_statements(client: TestClient, count_queries: Callable[[], Any],
     d = r.json()
     assert len(d["authors"]) == 50 and d["post_count"] >= 101
     assert sum(1 for a in d["authors"] for p in a["latest_posts"] if p["reactions"]) >= 49
-    # token, connected ids, the digest (counts, latest posts, reactions and authors in one), avatars, media
-    assert q.count == 5 <= BUDGET["digest"]
+    # token, connected ids, the digest (counts, latest posts, reactions, authors and media in one), avatars
+    assert q.count == 4 <= BUDGET["digest"]
 
 
 def test_one_post_statements(client: TestClient, count_queries: Callable[[], Any], scene: Scene) -> None:
@@ -175,7 +175,7 @@ def test_one_post_statements(client: TestClient, count_queries: Callable[[], Any
     assert r.status_code == 200 and r.json()["media"] and r.json()["author"]["avatar_url"]
     assert r.json()["audience"] == {"type": "limited"}
     assert r.json()["reactions"] == {"like": 1, "love": 1} and r.json()["my_reactions"] == ["like"]
-    assert q.count == 4 <= BUDGET["post"]  # token, the post (reactions and author in it), the avatar, media
+    assert q.count == 3 <= BUDGET["post"]  # token, the post (reactions, author and media in it), the avatar
 
 
 @pytest.mark.parametrize("limit", SIZES)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event, text
+from sqlalchemy import ARRAY, BigInteger, cast, event, literal, select, text
 from sqlalchemy.orm import Session
 
 from hearth_storage import MediaService
@@ -89,6 +89,29 @@ def test_media_views_costs_one_query_whatever_the_page_size(
         assert all(views[i].status == "ready" and views[i].url for i in ids[:n])
         assert views[pending[0]].status == "pending" and views[pending[0]].url is None
     assert counts[1] == counts[20] == counts[100] == 1, counts
+
+
+def test_media_read_by_the_callers_statement_are_the_views_media_views_gives(
+    app: FastAPI, make_user: Callable[..., Any], service: Callable[[], Any]
+) -> None:
+    """A layer above reads the media in its own statement (``media_column``); ``views_read`` makes of them what
+    ``media_views`` answers (ready ones with a URL, pending without), without a query; unknown ids are left out."""
+    owner = make_user()
+    with app.state.database.transaction() as session:
+        ready = _insert_media(session, owner.id, 3)
+        pending = _insert_media(session, owner.id, 1, status="pending")
+    ids = [*ready, *pending, 987654321987]
+    with app.state.database.transaction() as session:
+        column = MediaService.media_column(cast(literal(ids, ARRAY(BigInteger)), ARRAY(BigInteger)))
+        (fields,) = session.execute(select(column)).one()
+        none = session.execute(select(MediaService.media_column(literal([], ARRAY(BigInteger))))).scalar_one()
+    assert none is None
+    with service() as media, statements(app) as seen:
+        read = media.views_read(fields)
+        assert not seen
+        assert read == media.media_views(ids)
+    assert set(read) == {*ready, *pending}
+    assert all(read[i].url for i in ready) and read[pending[0]].url is None
 
 
 def test_download_urls_costs_one_query_and_skips_pending(

@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session
 from hearth_connections import ConnectionGraph
 from hearth_identity import UserDirectory
 from hearth_platform.statements import CompiledRead, int_array, int_array_param
+from hearth_storage import MediaService
 
 from .models import AUDIENCE_CONNECTIONS, Comment, Post, PostAudienceTag, PostMedia, Reaction
 
@@ -59,6 +61,8 @@ class PostRow:
     reactions: list[list[Any]] | None = None
     # the author's summary fields as read with the post (``UserDirectory.summary_column``; None: not read)
     author: list[str | None] | None = None
+    # its media's fields as read with the post (``MediaService.media_column``; None: not read, or none)
+    media: list[list[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,8 @@ class PostsRepository:
             own_tag_ids.label("tag_ids"),
             _reactions(viewer_id).label("reactions"),
             UserDirectory.summary_column(Post.author_id).label("author"),
+            # (read only for a post that has media: most have none, and the probe would cost a statement)
+            case((func.cardinality(Post.media_ids) > 0, MediaService.media_column(Post.media_ids))).label("media"),
         ]
 
     @staticmethod
@@ -163,6 +169,7 @@ class PostsRepository:
             tag_ids=list(row.tag_ids) if row.tag_ids is not None else None,
             reactions=row.reactions,
             author=row.author,
+            media=row.media,
         )
 
     def get_visible(self, viewer_id: int, post_id: int) -> PostRow | None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     any_,
+    cast,
     delete,
     false,
     func,
@@ -17,7 +20,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hearth_platform.database import advisory_lock_key
 from hearth_platform.ids import valid_id, valid_ids
@@ -61,6 +65,20 @@ class EraseCandidate:
 class MediaRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    @staticmethod
+    def rows_column(media_ids: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+        """The media whose ids are in the array column ``media_ids``, read by the statement that shows them: a
+        2-D text array, a ``MediaRow``'s fields as text per media (NULL when there are none)."""
+        m = MediaObject
+        fields = array([cast(m.id, String), m.key, m.content_type, cast(m.size_bytes, String), m.status])
+        return select(func.array_agg(fields)).where(m.id == any_(media_ids)).scalar_subquery()
+
+    @staticmethod
+    def row_of(fields: Sequence[str]) -> MediaRow:
+        """A ``MediaRow`` from ``rows_column``'s fields."""
+        media_id, key, content_type, size_bytes, status = fields
+        return MediaRow(int(media_id), key, content_type, int(size_bytes), status)
 
     def add(self, owner_id: int, key: str, content_type: str, size_bytes: int) -> MediaObject:
         media = MediaObject(

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hearth_platform.cache import Cache
 from hearth_platform.errors import Conflict
@@ -191,6 +193,18 @@ class MediaService:
         One query and one batch of URLs whatever the number of ids; pending media get ``url`` null.
         """
         return self._views(self.repo.rows(media_ids))
+
+    @staticmethod
+    def media_column(media_ids: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+        """As SQL, for a read above that shows media it has already allowed (a page of visible posts): the media
+        whose ids are in the array column ``media_ids``, read in the same statement (one probe of the key per
+        id), for :meth:`views_read`; a statement less than :meth:`media_views` per page."""
+        return MediaRepository.rows_column(media_ids)
+
+    def views_read(self, fields: Iterable[Sequence[str]]) -> dict[int, Media]:
+        """Views of the media whose fields the caller's statement read with :meth:`media_column` (no query;
+        one batch of URLs), as :meth:`media_views` answers."""
+        return self._views(MediaRepository.row_of(f) for f in fields)
 
     def is_owned_ready(self, owner_id: int, media_id: int) -> bool:
         """Whether ``media_id`` is ``owner_id``'s and uploaded (confirming it when still pending)."""

@@ -60,13 +60,23 @@ class Assembler:
             authors.update(self.users.summaries(unread))
         return authors
 
+    def _media(self, rows: Sequence[PostRow]) -> dict[int, Media]:
+        """The rows' media: from the fields their statement read (``MediaService.media_column``), a query only
+        for rows read without them."""
+        read = [f for r in rows if r.media for f in r.media]
+        unread = {m for r in rows if r.media is None for m in r.media_ids}
+        media = self.media.views_read(read) if read else {}
+        unread.difference_update(media)
+        if unread:
+            media.update(self.media.media_views(unread))
+        return media
+
     def posts(self, rows: Sequence[PostRow], viewer_id: int, *, new: bool = False) -> list[Post]:
         """Posts as ``viewer_id`` sees them (reactions as read with each row); ``new``: just written, none."""
         if not rows:
             return []
         authors = self.authors(rows)
-        media_ids = {m for r in rows for m in r.media_ids}
-        media_out: dict[int, Media] = self.media.media_views(media_ids) if media_ids else {}
+        media_out = self._media(rows)
         out = []
         # model_construct: every value is already of its field's type (database rows, built models), and
         # validating twenty posts again cost 5 % of a feed request's CPU (profiled)
