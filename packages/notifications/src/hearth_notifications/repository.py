@@ -58,12 +58,23 @@ class NotificationRow:
     comment_id: int | None
     created_at: datetime
     read: bool
+    # the actor's summary fields as read with it (``UserDirectory.summary_column``; ``[]``: nobody)
+    actor: list[str | None] | None = None
 
 
-def row_columns() -> tuple[InstrumentedAttribute[Any], ...]:
-    """The columns of a :class:`NotificationRow`, in its order."""
+def row_columns() -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]:
+    """The columns of a :class:`NotificationRow`, in its order (its actor read with it: no users statement)."""
     n = Notification
-    return (n.id, n.type, n.actor_id, n.post_id, n.comment_id, n.created_at, n.read)
+    return (
+        n.id,
+        n.type,
+        n.actor_id,
+        n.post_id,
+        n.comment_id,
+        n.created_at,
+        n.read,
+        UserDirectory.summary_column(n.actor_id),
+    )
 
 
 def shown_to(recipient: ColumnElement[int] | int) -> ColumnElement[bool]:
