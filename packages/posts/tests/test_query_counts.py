@@ -184,3 +184,24 @@ def test_reactors_statements(client: TestClient, count_queries: Callable[[], Any
     assert n == limit
     assert count == 4  # token, the page and the post's visibility in one, reactors, avatars
     assert count <= BUDGET["reactions"]
+
+
+def test_comment_write_statements(client: TestClient, count_queries: Callable[[], Any], scene: Scene) -> None:
+    """A comment costs the same statements on any post; on a post its author may not see it costs fewer and
+    writes nothing: no comment, no count."""
+    author, stranger = scene.viewer, _register(client)  # the viewer is in the tag the post is written to
+    post = scene.media_post
+    before = client.get(f"{API}/posts/{post}", headers=author.headers).json()["comment_count"]
+    with count_queries() as q:
+        r = client.post(f"{API}/posts/{post}/comments", json={"body": "counted"}, headers=author.headers)
+    assert r.status_code == 201 and r.json()["author"]["id"] == author.id and r.json()["author"]["avatar_url"]
+    # token, the post's key-share lock, the count and the insert (with the author's summary) in one, the
+    # author's avatar (this app has no notifications package: its handler would add its own)
+    assert q.count == 4, q.statements
+    with count_queries() as q:
+        r = client.post(f"{API}/posts/{post}/comments", json={"body": "not seen"}, headers=stranger.headers)
+    assert r.status_code == 404 and q.count == 3  # token, the lock, the count-and-insert that wrote nothing
+    after = client.get(f"{API}/posts/{post}", headers=author.headers).json()["comment_count"]
+    assert after == before + 1
+    listed = client.get(f"{API}/posts/{post}/comments", params={"limit": 100}, headers=author.headers).json()
+    assert [c["body"] for c in listed["items"]].count("not seen") == 0

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Row,
     Select,
     Text,
-    Update,
     and_,
     any_,
     bindparam,
@@ -357,11 +356,11 @@ class PostsRepository:
         params = {"viewer": viewer_id, "post": post_id}
         if not _LOCK_POST_KEY_SHARE.all(self.session, params):  # see _lock_post: judged after the lock
             return None
-        counted = _COUNT_COMMENT.all(self.session, params)
-        if not counted:
+        added = _ADD_COMMENT.all(self.session, {**params, "body": body})
+        if not added:  # the post is not visible to the viewer: nothing counted, nothing inserted
             return None
-        (row,) = _INSERT_COMMENT.all(self.session, {**params, "body": body})
-        return CommentRow(row.id, post_id, viewer_id, body, row.created_at, row.author), int(counted[0].author_id)
+        (row,) = added
+        return CommentRow(row.id, post_id, viewer_id, body, row.created_at, row.author), int(row.post_author_id)
 
     def visible_comment(self, viewer_id: int, comment_id: int) -> tuple[int, int, int] | None:
         """(post id, comment author, post author) of a comment on a post the viewer can see."""
@@ -500,14 +499,32 @@ _INSERT_TAGS = CompiledRead(
 _AUTHOR_PAGES = {mode: CompiledRead(functools.partial(_author_page, mode)) for mode in ("first", "after", "newer")}
 
 
-def _count_comment() -> Update:
+def _add_comment() -> Select[Any]:
+    """Count the comment on the post if the viewer may see it, and insert it: one statement (a comment's hot
+    path), the insert reading the count's row, so nothing is inserted for a post the viewer cannot see."""
     viewer = bindparam("viewer", type_=BigInteger)
-    return (
+    post = bindparam("post", type_=BigInteger)
+    counted = (
         update(Post)
-        .where(Post.id == bindparam("post", type_=BigInteger), PostsRepository.visible_to(viewer))
+        .where(Post.id == post, PostsRepository.visible_to(viewer))
         .values(comment_count=Post.comment_count + 1)
         .returning(Post.author_id)
+        .cte("counted")
     )
+    inserted = (
+        insert(Comment)
+        .from_select(
+            ["post_id", "author_id", "body"], select(post, viewer, bindparam("body", type_=Text)).select_from(counted)
+        )
+        .returning(Comment.id, Comment.created_at)
+        .cte("inserted")
+    )
+    return select(
+        inserted.c.id,
+        inserted.c.created_at,
+        counted.c.author_id.label("post_author_id"),
+        UserDirectory.summary_column(viewer).label("author"),
+    ).select_from(inserted.join(counted, true()))
 
 
 _LOCK_POST_KEY_SHARE = CompiledRead(
@@ -519,7 +536,7 @@ _VISIBLE_AUTHOR = CompiledRead(
         PostsRepository.visible_to(bindparam("viewer", type_=BigInteger)),
     )
 )
-_COUNT_COMMENT = CompiledRead(_count_comment)
+_ADD_COMMENT = CompiledRead(_add_comment)
 _INSERT_POST = CompiledRead(
     lambda: (
         insert(Post)
@@ -535,21 +552,6 @@ _INSERT_POST = CompiledRead(
             Post.created_at,
             Post.updated_at,
             UserDirectory.summary_column(bindparam("author", type_=BigInteger)).label("author"),
-        )
-    )
-)
-_INSERT_COMMENT = CompiledRead(
-    lambda: (
-        insert(Comment)
-        .values(
-            post_id=bindparam("post", type_=BigInteger),
-            author_id=bindparam("viewer", type_=BigInteger),
-            body=bindparam("body", type_=Text),
-        )
-        .returning(
-            Comment.id,
-            Comment.created_at,
-            UserDirectory.summary_column(bindparam("viewer", type_=BigInteger)).label("author"),
         )
     )
 )
