@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, any_, delete, func, literal, select, tuple_, update
+from sqlalchemy import BigInteger, ColumnElement, Select, any_, bindparam, delete, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from hearth_platform.ids import valid_ids
+from hearth_platform.statements import CompiledRead, int_array, int_array_param
 
 from .models import UserTag, UserTagMember
 from .repository import ConstraintViolation, IdColumn, IdValue, Keyset, constraint_name
@@ -101,8 +104,12 @@ class TagRepository:
         return [int(m) for m in members]
 
     def owned_tag_ids(self, owner_id: int, tag_ids: list[int]) -> set[int]:
-        stmt = select(UserTag.id).where(UserTag.owner_user_id == owner_id, UserTag.id.in_(tag_ids))
-        return {int(t) for t in self.session.execute(stmt).scalars()}
+        ids = valid_ids(tag_ids)
+        if not ids:
+            return set()
+        # compiled once (a tagged post's and a tag-filtered feed's path: built per request, it cost a tenth of
+        # creating a post, profiled)
+        return {int(r[0]) for r in _OWNED_TAG_IDS.all(self.session, {"owner": owner_id, "ids": int_array(ids)})}
 
     # -- members -------------------------------------------------------------------------------------
 
@@ -190,3 +197,11 @@ class TagRepository:
         if not rows:
             return None
         return {int(member) for _, member in rows if member is not None}
+
+
+_OWNED_TAG_IDS = CompiledRead(
+    lambda: select(UserTag.id).where(
+        UserTag.owner_user_id == bindparam("owner", type_=BigInteger), UserTag.id == any_(int_array_param("ids"))
+    ),
+    tuples=True,
+)
