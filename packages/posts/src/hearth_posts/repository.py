@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from hearth_connections import ConnectionGraph
 from hearth_identity import UserDirectory
@@ -291,8 +292,18 @@ class PostsRepository:
 
     # -- writing posts ---------------------------------------------------------------------------
 
-    def insert_post(self, author_id: int, body: str, audience_type: str, media_ids: Sequence[int]) -> PostRow:
-        params = {"author": author_id, "body": body, "audience": audience_type, "media": list(media_ids)}
+    def insert_post(
+        self, author_id: int, body: str, audience_type: str, media_ids: Sequence[int], *, lock_key: int
+    ) -> PostRow:
+        """Insert the post, after taking the shared transaction advisory lock ``lock_key`` in the same statement
+        (the timeline's author lock: it must be held before the fan-out's statement begins)."""
+        params = {
+            "author": author_id,
+            "body": body,
+            "audience": audience_type,
+            "media": list(media_ids),
+            "lock": lock_key,
+        }
         (row,) = _INSERT_POST.all(self.session, params)  # compiled once (see add_comment)
         return PostRow(
             row.id,
@@ -537,24 +548,34 @@ _VISIBLE_AUTHOR = CompiledRead(
     )
 )
 _ADD_COMMENT = CompiledRead(_add_comment)
-_INSERT_POST = CompiledRead(
-    lambda: (
+
+
+def _insert_post() -> Executable:
+    """Take the author's lock (``lock``), then insert the post; answer it with its author's summary (a statement
+    less each). The insert reads the lock's row: the lock is held before the row exists."""
+    author = bindparam("author", type_=BigInteger)
+    locked = select(func.pg_advisory_xact_lock_shared(bindparam("lock", type_=BigInteger)).label("locked")).cte(
+        "locked"
+    )
+    values = select(
+        author,
+        bindparam("body", type_=Text),
+        bindparam("audience", type_=Text),
+        bindparam("media", type_=ARRAY(BigInteger)),
+    ).select_from(locked)
+    return (
         insert(Post)
-        .values(
-            author_id=bindparam("author", type_=BigInteger),
-            body=bindparam("body", type_=Text),
-            audience_type=bindparam("audience", type_=Text),
-            media_ids=bindparam("media", type_=ARRAY(BigInteger)),
-        )
-        # the author's summary read here: a statement less for the answer
+        .from_select(["author_id", "body", "audience_type", "media_ids"], values)
         .returning(
             Post.id,
             Post.created_at,
             Post.updated_at,
-            UserDirectory.summary_column(bindparam("author", type_=BigInteger)).label("author"),
+            UserDirectory.summary_column(author).label("author"),
         )
     )
-)
+
+
+_INSERT_POST = CompiledRead(_insert_post)
 
 
 def _digest() -> Select[Any]:

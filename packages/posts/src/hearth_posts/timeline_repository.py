@@ -74,6 +74,11 @@ class TimelineRepository:
         """Shared: an author's fan-outs run side by side, but never beside a backfill of their posts."""
         _LOCK_SHARED.all(self.session, {"key": _lock_key(author_id)})
 
+    @staticmethod
+    def author_lock_key(author_id: int) -> int:
+        """The key of :meth:`lock_author`'s lock, for a statement that takes it itself (a new post's insert)."""
+        return _lock_key(author_id)
+
     def lock_authors_exclusive(self, author_ids: Iterable[int]) -> None:
         """Exclusive, in id order (no deadlock): a backfill waits for fan-outs in flight, which then are
         committed and seen by the backfill's next statement, and fan-outs that start later see its change."""

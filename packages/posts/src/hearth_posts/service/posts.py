@@ -28,6 +28,7 @@ from ..schemas import (
     PostUpdate,
     TagsAudience,
 )
+from ..timeline_repository import TimelineRepository
 from .assembly import Assembler
 from .mentions import Mentions
 from .timeline import TimelineService
@@ -78,7 +79,8 @@ class PostsService:
         tag_ids = self._checked_tags(author_id, data.audience)
         self._checked_media(author_id, data.media_ids)
         audience_type = AUDIENCE_TAGS if tag_ids else AUDIENCE_CONNECTIONS
-        row = self.repo.insert_post(author_id, body, audience_type, data.media_ids)
+        lock = TimelineRepository.author_lock_key(author_id)  # the fan-out's, taken by the insert
+        row = self.repo.insert_post(author_id, body, audience_type, data.media_ids, lock_key=lock)
         self.repo.set_audience_tags(row.id, tag_ids, new=True)
         self.repo.attach_media(row.id, data.media_ids)
         self.timeline.post_written(row, tag_ids, new=True)  # in its audience's feeds before the 201

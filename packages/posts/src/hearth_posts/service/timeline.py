@@ -42,8 +42,10 @@ class TimelineService:
     def post_written(self, post: PostRow, tag_ids: Collection[int], *, new: bool) -> None:
         """``post`` was created (``new``), or its audience changed (rows already there are left as they are).
         A new post with more readers than ``timeline_fanout_max`` is left to a job (:data:`FAN_OUT`); feeds
-        read it from the pending list until the job's commit (the same visibility predicate applies)."""
-        self.repo.lock_author(post.author_id)
+        read it from the pending list until the job's commit (the same visibility predicate applies). A new
+        post's insert took the author's shared lock (``PostsRepository.insert_post``: a statement less)."""
+        if not new:
+            self.repo.lock_author(post.author_id)
         # the author and their connections, or the tags' members
         if not new:
             grown = self.repo.fan_out(post.author_id, post.id, post.created_at, list(tag_ids), to_tags=bool(tag_ids))
