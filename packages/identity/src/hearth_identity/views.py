@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 from typing import Any, cast
 
+from hearth_platform.construct import construct
 from hearth_storage import MediaService
 
 from .models import User
@@ -31,7 +32,7 @@ def _summary_fields(row: UserRow | User, urls: Mapping[int, str]) -> dict[str, A
 
 def summary(row: UserRow | User, urls: Mapping[int, str]) -> UserSummary:
     # built per author of every page: the values are typed already (a row, a signed URL), not validated again
-    return UserSummary.model_construct(**_summary_fields(row, urls))
+    return construct(UserSummary, **_summary_fields(row, urls))
 
 
 def summaries_read(fields: Mapping[int, Sequence[str | None]], avatars: MediaService) -> dict[int, UserSummary]:
@@ -42,7 +43,8 @@ def summaries_read(fields: Mapping[int, Sequence[str | None]], avatars: MediaSer
     for uid, f in fields.items():
         if f:
             username, display_name, avatar = f  # never null but the avatar (the columns are NOT NULL)
-            out[uid] = UserSummary.model_construct(
+            out[uid] = construct(
+                UserSummary,
                 id=uid,
                 username=cast("str", username),
                 display_name=cast("str", display_name),
