@@ -58,6 +58,8 @@ def test_upload_attach_and_download_as_a_viewer(media_client: TestClient) -> Non
     assert post.status_code == 201, post.text
     pid = post.json()["id"]
     assert [m["id"] for m in post.json()["media"]] == [media_id]
+    # read by the insert itself, after the upload was confirmed in the same transaction
+    assert post.json()["media"][0]["status"] == "ready" and post.json()["media"][0]["url"]
 
     # the friend (in the tag) sees the post, its media and the bytes
     seen = c.get(f"{API}/posts/{pid}", headers=friend["h"]).json()

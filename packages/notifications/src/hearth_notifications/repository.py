@@ -59,7 +59,7 @@ class NotificationRow:
     created_at: datetime
     read: bool
     # the actor's summary fields as read with it (``UserDirectory.summary_column``; ``[]``: nobody)
-    actor: list[str | None] | None = None
+    actor: list[str | None]
 
 
 def row_columns() -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]:

@@ -39,7 +39,7 @@ class NotificationsService:
         cursor = page.next_cursor(kind, [rows[-1].created_at, rows[-1].id]) if more else None
         if rows:
             top = (rows[0].created_at, rows[0].id)
-        actors = self.users.summaries_read({r.actor_id: r.actor for r in rows if r.actor is not None})
+        actors = self.users.summaries_read({r.actor_id: r.actor for r in rows})
         return NewestFirstPage[Notification](
             items=[_view(r, actors[r.actor_id]) for r in rows if r.actor_id in actors],
             next_cursor=cursor,

@@ -80,7 +80,7 @@ class StreamReader:
         notes: dict[int, NotificationRow] = {}
         if note_ids:
             notes = {r.id: r for r in self.repo.notifications(user_id, note_ids)}
-        actors = self.users.summaries_read({r.actor_id: r.actor for r in notes.values() if r.actor is not None})
+        actors = self.users.summaries_read({r.actor_id: r.actor for r in notes.values()})
         out: list[Outgoing] = []
         counter = app_metrics().stream_events
         for e in mine:

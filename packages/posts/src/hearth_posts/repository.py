@@ -57,12 +57,12 @@ class PostRow:
     updated_at: datetime
     media_ids: list[int]
     tag_ids: list[int] | None  # only loaded for the viewer's own posts
+    # the author's summary fields, read with the post (``UserDirectory.summary_column``; ``[]``: nobody)
+    author: list[str | None]
+    # its media's fields, read with the post (``MediaService.media_column``; None: it has none)
+    media: list[list[str]] | None
     # ``[[kind, count, mine], ...]`` as read with the post (None: no reactions, or not read: a new post)
     reactions: list[list[Any]] | None = None
-    # the author's summary fields as read with the post (``UserDirectory.summary_column``; None: not read)
-    author: list[str | None] | None = None
-    # its media's fields as read with the post (``MediaService.media_column``; None: not read, or none)
-    media: list[list[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class CommentRow:
     author_id: int
     body: str
     created_at: datetime
-    author: list[str | None] | None = None  # as PostRow's
+    author: list[str | None]  # as PostRow's
 
 
 class PostsRepository:
@@ -315,7 +315,8 @@ class PostsRepository:
             row.updated_at,
             list(media_ids),
             None,
-            author=row.author,
+            row.author,
+            row.media,
         )
 
     def set_audience_tags(self, post_id: int, tag_ids: Collection[int], *, new: bool = False) -> None:
@@ -551,8 +552,8 @@ _ADD_COMMENT = CompiledRead(_add_comment)
 
 
 def _insert_post() -> Executable:
-    """Take the author's lock (``lock``), then insert the post; answer it with its author's summary (a statement
-    less each). The insert reads the lock's row: the lock is held before the row exists."""
+    """Take the author's lock (``lock``), then insert the post; answer it with its author's summary and its media
+    (a statement less each). The insert reads the lock's row: the lock is held before the row exists."""
     author = bindparam("author", type_=BigInteger)
     locked = select(func.pg_advisory_xact_lock_shared(bindparam("lock", type_=BigInteger)).label("locked")).cte(
         "locked"
@@ -571,6 +572,7 @@ def _insert_post() -> Executable:
             Post.created_at,
             Post.updated_at,
             UserDirectory.summary_column(author).label("author"),
+            MediaService.media_column(bindparam("media", type_=ARRAY(BigInteger))).label("media"),
         )
     )
 
